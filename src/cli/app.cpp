@@ -1,0 +1,167 @@
+#include "cli/app.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "cli/options.h"
+#include "crypto/key_file.h"
+#include "daemon/detach.h"
+#include "daemon/log.h"
+#include "daemon/pid_file.h"
+#include "daemon/privileges.h"
+#include "daemon/tunnel.h"
+#include "net/resolve.h"
+#include "protocol/mtu.h"
+#include "tun/tun_device.h"
+
+#ifndef SQUTUN_VERSION
+#define SQUTUN_VERSION "unknown"
+#endif
+
+namespace squtun::cli {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+int print_mtu(const Options& o) {
+  const bool v6 = o.peer_host && net::is_ipv6_literal(*o.peer_host);
+  const auto family = v6 ? protocol::UnderlayFamily::V6 : protocol::UnderlayFamily::V4;
+  const auto mtu = protocol::inner_mtu(o.underlay_mtu, family);
+  if (!mtu) {
+    const std::size_t minimum = protocol::encapsulation_overhead(family) + protocol::kMinInnerMtu;
+    std::cerr << "squtun: -m " << o.underlay_mtu << ": an underlay MTU below " << minimum
+              << " leaves no room for a " << protocol::kMinInnerMtu << "-byte inner packet\n";
+    return kExitUsage;
+  }
+  std::cout << *mtu << "\n";
+  return kExitOk;
+}
+
+// Everything that can be refused is checked here, before anything starts.
+void check_interface(const Options& o) {
+  if (const std::string problem = tun::interface_name_problem(o.interface); !problem.empty()) {
+    throw UsageError("-i " + o.interface + ": " + problem);
+  }
+  if (geteuid() != 0 && !tun::interface_exists(o.interface)) {
+    throw std::runtime_error("-i " + o.interface + ": no such interface; create it as root with: ip tuntap add dev " +
+                             o.interface + " mode tun user $(id -un)");
+  }
+}
+
+protocol::PeerConfig peer_config(const Options& o) {
+  protocol::PeerConfig config;
+  if (o.peer_host) config.fixed_endpoint = net::resolve_endpoint(*o.peer_host, *o.peer_port);
+  config.persistent_keepalive = std::chrono::seconds(o.keepalive_seconds);
+  if (o.clock_skew_seconds) config.max_clock_skew = std::chrono::seconds(*o.clock_skew_seconds);
+  return config;
+}
+
+std::optional<std::string> pidfile_path(const Options& o) {
+  if (o.pidfile) return o.pidfile;
+  if (o.foreground) return std::nullopt;
+  return default_pidfile(o.interface);
+}
+
+sigset_t handled_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGTERM, SIGINT, SIGUSR1, SIGHUP}) sigaddset(&set, sig);
+  return set;
+}
+
+void wait_for_stop_signal(const daemon::Tunnel& tunnel) {
+  const sigset_t set = handled_signals();
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) continue;
+    if (sig == SIGUSR1) {
+      daemon::log_message(daemon::LogLevel::Warning, "counters: " + tunnel.counters_report());
+    } else if (sig == SIGTERM || sig == SIGINT) {
+      daemon::log_info(std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+      return;
+    }
+  }
+}
+
+int run_tunnel(const Options& o) {
+  daemon::configure_log(daemon::log_level_for_verbosity(o.verbosity), daemon::LogSink::Stderr);
+  const crypto::Key key = crypto::load_key_file(o.key_file);
+  check_interface(o);
+  const protocol::PeerConfig config = peer_config(o);
+  std::optional<daemon::TargetUser> user;
+  if (o.user) user = daemon::lookup_user(*o.user);
+  tun::TunDevice tun = tun::TunDevice::open(o.interface, tun::Mode::Tun);
+  net::UdpSocket socket = net::UdpSocket::bind_any(o.listen_port);
+
+  // Signals are blocked before any thread exists, so only sigwait below sees them.
+  const sigset_t signals = handled_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  daemon::Detacher detacher;
+  if (!o.foreground) detacher.detach();
+  try {
+    std::unique_ptr<daemon::PidFile> pidfile;
+    if (const auto path = pidfile_path(o)) {
+      daemon::ensure_pid_directory(*path);
+      pidfile = std::make_unique<daemon::PidFile>(*path);
+      if (user) pidfile->give_to(user->uid, user->gid);
+    }
+    daemon::Tunnel tunnel(std::move(tun), std::move(socket), key, config);
+    daemon::drop_privileges(user, o.chroot_dir);
+    if (detacher.detached()) {
+      daemon::configure_log(daemon::log_level_for_verbosity(o.verbosity), daemon::LogSink::Syslog);
+    }
+    tunnel.start();
+    daemon::log_info("tunnel up on " + o.interface + ", listening on UDP port " + std::to_string(o.listen_port) +
+                     (o.peer_host ? ", peer " + config.fixed_endpoint->to_string() : ", waiting for the peer"));
+    detacher.report_ready();
+    wait_for_stop_signal(tunnel);
+    tunnel.stop();
+  } catch (const std::exception& e) {
+    if (!detacher.detached()) throw;
+    daemon::log_error(e.what());
+    detacher.report_failure(e.what());
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_app(std::span<const std::string> args) {
+  try {
+    const Options o = parse_options(args);
+    switch (o.action) {
+      case Options::Action::Help:
+        std::cout << usage_text();
+        return kExitOk;
+      case Options::Action::Version:
+        std::cout << "squtun " << SQUTUN_VERSION << "\n";
+        return kExitOk;
+      case Options::Action::GenerateKey:
+        std::cout << crypto::generate_key_hex() << "\n";
+        return kExitOk;
+      case Options::Action::PrintMtu:
+        return print_mtu(o);
+      case Options::Action::Run:
+        return run_tunnel(o);
+    }
+  } catch (const UsageError& e) {
+    std::cerr << "squtun: " << e.what() << "\nTry 'squtun --help' for the options.\n";
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "squtun: " << e.what() << "\n";
+    return kExitFailure;
+  }
+  return kExitFailure;
+}
+
+}  // namespace squtun::cli

@@ -1,0 +1,63 @@
+#include "daemon/pid_file.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace squtun::daemon {
+namespace {
+
+std::string directory_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string fix_hint(const std::string& dir) {
+  return "; create " + dir + " writable by this user (make install does: root:tun, mode 01775)" +
+         " or choose another path with --pidfile PATH";
+}
+
+}  // namespace
+
+void ensure_pid_directory(const std::string& pidfile_path) {
+  const std::string dir = directory_of(pidfile_path);
+  struct stat st{};
+  if (stat(dir.c_str(), &st) == 0 || errno != ENOENT || geteuid() != 0) return;
+  if (mkdir(dir.c_str(), 01775) != 0) return;
+  chmod(dir.c_str(), 01775);  // mkdir applies the umask
+  if (const group* tun_group = getgrnam("tun")) {
+    if (chown(dir.c_str(), 0, tun_group->gr_gid) != 0) return;
+  }
+}
+
+PidFile::PidFile(const std::string& path) : path_(path), name_(path.substr(path.rfind('/') + 1)) {
+  const std::string dir = directory_of(path);
+  directory_ = net::Fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!directory_.valid()) {
+    throw std::runtime_error("cannot open pid file directory " + dir + ": " + std::strerror(errno) +
+                             fix_hint(dir));
+  }
+  net::Fd file(openat(directory_.get(), name_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
+  if (!file.valid()) {
+    throw std::runtime_error("cannot write pid file " + path + ": " + std::strerror(errno) + fix_hint(dir));
+  }
+  const std::string text = std::to_string(getpid()) + "\n";
+  if (write(file.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    throw std::runtime_error("cannot write pid file " + path + ": " + std::strerror(errno));
+  }
+}
+
+void PidFile::give_to(unsigned uid, unsigned gid) {
+  if (fchownat(directory_.get(), name_.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) return;
+}
+
+PidFile::~PidFile() { unlinkat(directory_.get(), name_.c_str(), 0); }
+
+}  // namespace squtun::daemon

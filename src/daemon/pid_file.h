@@ -1,0 +1,32 @@
+#pragma once
+
+#include <string>
+
+#include "net/fd.h"
+
+namespace squtun::daemon {
+
+// Writes our pid to a file and removes it when destroyed. It keeps its directory open so
+// that removal still works after --chroot has hidden the path.
+class PidFile {
+ public:
+  // Throws std::runtime_error naming the path and the fix.
+  explicit PidFile(const std::string& path);
+  PidFile(const PidFile&) = delete;
+  PidFile& operator=(const PidFile&) = delete;
+  ~PidFile();
+
+  // Lets an unprivileged user we drop to remove the file at exit.
+  void give_to(unsigned uid, unsigned gid);
+
+ private:
+  std::string path_;
+  std::string name_;
+  net::Fd directory_;
+};
+
+// Creates the default pid file directory (/var/run/squtun, root:tun, 01775) if missing
+// and we are root, as `make install` would.
+void ensure_pid_directory(const std::string& pidfile_path);
+
+}  // namespace squtun::daemon

@@ -1,0 +1,236 @@
+#include "daemon/tunnel.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <optional>
+#include <stdexcept>
+
+#include "daemon/log.h"
+#include "protocol/data_packet.h"
+
+namespace squtun::daemon {
+
+using protocol::DropReason;
+using protocol::kDataHeaderSize;
+using protocol::kDataOverhead;
+
+namespace {
+
+constexpr int kTickMilliseconds =
+    static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(protocol::Peer::kTimerGranularity).count());
+constexpr std::size_t kMaxControlMessagesPerFlush = 16;
+
+std::string role_name(protocol::Role role) {
+  return role == protocol::Role::Initiator ? "initiator" : "responder";
+}
+
+}  // namespace
+
+protocol::Now current_time() {
+  const auto mono = std::chrono::steady_clock::now().time_since_epoch();
+  const auto wall = std::chrono::system_clock::now().time_since_epoch();
+  return {std::chrono::duration_cast<protocol::Duration>(mono),
+          static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(wall).count())};
+}
+
+Tunnel::Tunnel(tun::TunDevice tun, net::UdpSocket socket, const crypto::Key& psk, protocol::PeerConfig config)
+    : tun_(std::move(tun)),
+      socket_(std::move(socket)),
+      peer_(psk, std::move(config), counters_, crypto::random_bytes, this),
+      stop_event_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  if (!stop_event_.valid()) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+}
+
+Tunnel::~Tunnel() { stop(); }
+
+void Tunnel::start() {
+  {
+    const std::lock_guard lock(peer_mutex_);
+    peer_.start(current_time());
+  }
+  send_control_messages();
+  outbound_ = std::thread([this] { outbound_loop(); });
+  inbound_ = std::thread([this] { inbound_loop(); });
+}
+
+void Tunnel::stop() {
+  stopping_ = true;
+  const std::uint64_t one = 1;
+  if (write(stop_event_.get(), &one, sizeof one) < 0 && errno != EAGAIN) {
+    log_warning(std::string("cannot wake the data path threads: ") + std::strerror(errno));
+  }
+  if (outbound_.joinable()) outbound_.join();
+  if (inbound_.joinable()) inbound_.join();
+}
+
+bool Tunnel::wait_readable(int fd, int timeout_ms) const {
+  std::array<pollfd, 2> fds{{{fd, POLLIN, 0}, {stop_event_.get(), POLLIN, 0}}};
+  const int ready = poll(fds.data(), fds.size(), timeout_ms);
+  return ready > 0 && (fds[0].revents & POLLIN) != 0 && !stopping_;
+}
+
+// --- TUN -> seal -> UDP ---------------------------------------------------------------
+
+void Tunnel::outbound_loop() {
+  net::DatagramBatch batch(kBatchSize, kSlotSize);
+  crypto::AeadContext aead;
+  while (!stopping_) {
+    if (!wait_readable(tun_.fd(), -1)) continue;
+    if (read_tun_batch(batch) == 0) continue;
+    seal_batch(batch, aead);
+    send_control_messages();
+  }
+}
+
+std::size_t Tunnel::read_tun_batch(net::DatagramBatch& batch) {
+  std::size_t n = 0;
+  while (n < batch.capacity()) {
+    // The packet lands where seal_packet encrypts it in place, after the header.
+    const auto room = batch.slot(n).subspan(kDataHeaderSize, batch.slot_size() - kDataOverhead);
+    const long size = tun_.read_packet(room);
+    if (size <= 0) break;
+    batch.length(n++) = static_cast<std::size_t>(size);
+  }
+  batch.set_count(n);
+  return n;
+}
+
+void Tunnel::seal_batch(net::DatagramBatch& batch, crypto::AeadContext& aead) {
+  const std::size_t n = batch.count();
+  std::optional<protocol::Peer::SendTicket> ticket;
+  {
+    const std::lock_guard lock(peer_mutex_);
+    ticket = peer_.reserve_send(n, current_time());
+  }
+  if (!ticket) return;
+  std::uint64_t inner_bytes = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t inner = batch.length(i);
+    auto slot = batch.slot(i);
+    const std::size_t sealed =
+        protocol::seal_packet(aead, *ticket->session, ticket->first_counter + i, slot.subspan(kDataHeaderSize, inner), slot);
+    if (sealed == 0) {
+      counters_.drop(DropReason::UdpSend, n);
+      return;
+    }
+    inner_bytes += inner;
+    batch.length(i) = sealed;
+    batch.endpoint(i) = ticket->to;
+  }
+  const net::SendResult result = socket_.send(batch);
+  counters_.drop(DropReason::UdpSend, result.failed);
+  counters_.add(counters_.tx_packets, result.sent);
+  counters_.add(counters_.tx_bytes, result.failed == 0 ? inner_bytes : 0);
+}
+
+// --- UDP -> open -> TUN ---------------------------------------------------------------
+
+void Tunnel::inbound_loop() {
+  net::DatagramBatch batch(kBatchSize, kSlotSize);
+  crypto::AeadContext aead;
+  auto next_tick = std::chrono::steady_clock::now();
+  while (!stopping_) {
+    const auto until_tick = std::chrono::duration_cast<std::chrono::milliseconds>(
+        next_tick - std::chrono::steady_clock::now());
+    const int timeout = static_cast<int>(std::max<std::int64_t>(0, until_tick.count()));
+    if (wait_readable(socket_.fd(), timeout) && socket_.receive(batch)) open_batch(batch, aead);
+    if (std::chrono::steady_clock::now() >= next_tick) {
+      const std::lock_guard lock(peer_mutex_);
+      peer_.tick(current_time());
+      next_tick = std::chrono::steady_clock::now() + std::chrono::milliseconds(kTickMilliseconds);
+    }
+    send_control_messages();
+  }
+}
+
+void Tunnel::open_batch(net::DatagramBatch& batch, crypto::AeadContext& aead) {
+  std::array<std::optional<protocol::Peer::ReceiveTicket>, kBatchSize> tickets;
+  std::array<std::size_t, kBatchSize> inner_sizes{};
+  const std::size_t n = batch.count();
+  const protocol::Now now = current_time();
+  {
+    const std::lock_guard lock(peer_mutex_);
+    for (std::size_t i = 0; i < n; ++i) tickets[i] = peer_.receive(batch.datagram(i), batch.endpoint(i), now);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!tickets[i]) continue;
+    auto message = batch.datagram(i);
+    const auto inner = protocol::open_packet(aead, *tickets[i]->session, message, message.subspan(kDataHeaderSize));
+    if (inner) {
+      inner_sizes[i] = *inner;
+    } else {
+      tickets[i].reset();
+      peer_.reject_data();
+    }
+  }
+  {
+    const std::lock_guard lock(peer_mutex_);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (tickets[i] && !peer_.commit_data(*tickets[i], batch.endpoint(i), inner_sizes[i], now)) tickets[i].reset();
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!tickets[i] || inner_sizes[i] == 0) continue;
+    if (!tun_.write_packet(batch.datagram(i).subspan(kDataHeaderSize, inner_sizes[i]))) {
+      counters_.drop(DropReason::TunWrite);
+    }
+  }
+}
+
+void Tunnel::send_control_messages() {
+  for (std::size_t i = 0; i < kMaxControlMessagesPerFlush; ++i) {
+    std::optional<protocol::Outgoing> message;
+    {
+      const std::lock_guard lock(peer_mutex_);
+      message = peer_.pop_outgoing();
+    }
+    if (!message) return;
+    if (!socket_.send_one(message->message(), message->to)) counters_.drop(DropReason::UdpSend);
+  }
+}
+
+// --- Reporting ------------------------------------------------------------------------
+
+void Tunnel::handshake_completed(const protocol::Endpoint& peer, protocol::Role role) {
+  log_info("handshake with " + peer.to_string() + " completed (" + role_name(role) + ")");
+}
+
+void Tunnel::clock_skew_rejected(const protocol::Endpoint& from, std::int64_t skew_ns) {
+  // One line a minute at most: a peer with a wrong clock retries every few seconds.
+  const auto now = current_time().mono;
+  if (skew_logged_ && now - last_skew_log_ < std::chrono::minutes(1)) return;
+  skew_logged_ = true;
+  last_skew_log_ = now;
+  const double skew_s = static_cast<double>(skew_ns) / 1e9;
+  log_warning("handshake from " + from.to_string() + " refused: clock skew of " + std::to_string(skew_s) +
+              " s exceeds -c; synchronise the clocks (NTP) or raise -c");
+}
+
+void Tunnel::peer_address_changed(const protocol::Endpoint& now_at) {
+  log_info("peer is now at " + now_at.to_string());
+}
+
+std::string Tunnel::counters_report() const {
+  std::string peer = "unknown";
+  {
+    const std::lock_guard lock(peer_mutex_);
+    if (const auto ep = peer_.endpoint()) peer = ep->to_string();
+  }
+  auto value = [](const protocol::Counters::Counter& c) { return std::to_string(c.load(std::memory_order_relaxed)); };
+  std::string report = "peer " + peer + "; rx " + value(counters_.rx_packets) + " packets " +
+                       value(counters_.rx_bytes) + " bytes; tx " + value(counters_.tx_packets) + " packets " +
+                       value(counters_.tx_bytes) + " bytes; handshakes " + value(counters_.handshakes_completed) +
+                       "; keepalives sent " + value(counters_.keepalives_sent) + " received " +
+                       value(counters_.keepalives_received) + "; drops";
+  for (std::size_t i = 0; i < counters_.drops.size(); ++i) {
+    report += " " + std::string(protocol::drop_reason_name(static_cast<DropReason>(i))) + "=" + value(counters_.drops[i]);
+  }
+  return report;
+}
+
+}  // namespace squtun::daemon

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "crypto/secret.h"
+#include "net/fd.h"
+#include "net/udp_socket.h"
+#include "protocol/counters.h"
+#include "protocol/peer.h"
+#include "tun/tun_device.h"
+
+namespace squtun::daemon {
+
+// Wires the protocol to the TUN device and the UDP socket: one thread moves batches
+// TUN -> seal -> UDP, another UDP -> open -> TUN and runs the timers. The Peer is shared
+// under a mutex taken a few times per batch, never per packet; sealing and opening happen
+// outside it with per-thread cipher contexts.
+class Tunnel : private protocol::PeerObserver {
+ public:
+  static constexpr std::size_t kBatchSize = 64;
+  static constexpr std::size_t kSlotSize = 65536;
+
+  Tunnel(tun::TunDevice tun, net::UdpSocket socket, const crypto::Key& psk, protocol::PeerConfig config);
+  Tunnel(const Tunnel&) = delete;
+  Tunnel& operator=(const Tunnel&) = delete;
+  ~Tunnel() override;
+
+  void start();
+  void stop();
+
+  // A one-line summary of the traffic and drop counters (for SIGUSR1).
+  std::string counters_report() const;
+  const protocol::Counters& counters() const { return counters_; }
+
+ private:
+  void outbound_loop();
+  void inbound_loop();
+  std::size_t read_tun_batch(net::DatagramBatch& batch);
+  void seal_batch(net::DatagramBatch& batch, crypto::AeadContext& aead);
+  void open_batch(net::DatagramBatch& batch, crypto::AeadContext& aead);
+  void send_control_messages();
+  bool wait_readable(int fd, int timeout_ms) const;
+
+  void handshake_completed(const protocol::Endpoint& peer, protocol::Role role) override;
+  void clock_skew_rejected(const protocol::Endpoint& from, std::int64_t skew_ns) override;
+  void peer_address_changed(const protocol::Endpoint& now_at) override;
+
+  tun::TunDevice tun_;
+  net::UdpSocket socket_;
+  protocol::Counters counters_;
+  mutable std::mutex peer_mutex_;
+  protocol::Duration last_skew_log_{};
+  bool skew_logged_ = false;
+  protocol::Peer peer_;
+  net::Fd stop_event_;
+  std::atomic<bool> stopping_{false};
+  std::thread outbound_;
+  std::thread inbound_;
+};
+
+protocol::Now current_time();
+
+}  // namespace squtun::daemon

@@ -1,0 +1,15 @@
+#pragma once
+
+#include <sys/socket.h>
+
+#include "protocol/endpoint.h"
+
+namespace squtun::net {
+
+// Conversions between the protocol's Endpoint and kernel socket addresses. A dual-stack
+// socket needs IPv4 peers as IPv4-mapped IPv6 addresses.
+protocol::Endpoint endpoint_from_sockaddr(const sockaddr_storage& addr);
+socklen_t sockaddr_from_endpoint(const protocol::Endpoint& ep, bool dual_stack,
+                                 sockaddr_storage& out);
+
+}  // namespace squtun::net

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+// Every number of the wire protocol and its timers; docs/PROTOCOL.md explains each one.
+namespace squtun::protocol {
+
+using namespace std::chrono_literals;
+using Duration = std::chrono::nanoseconds;
+
+inline constexpr std::size_t kRandomSize = 32;
+inline constexpr std::size_t kTagSize = 16;
+inline constexpr std::size_t kDataHeaderSize = 16;
+inline constexpr std::size_t kDataOverhead = kDataHeaderSize + kTagSize;
+inline constexpr std::size_t kInitiationSize = 64;
+inline constexpr std::size_t kResponseSize = 60;
+// The largest inner packet: an IP packet cannot exceed 65535 bytes, nor can a UDP
+// payload carry more than 65535 - 8 - 20 - kDataOverhead bytes over IPv4.
+inline constexpr std::size_t kMaxInnerPacket = 65535 - 8 - 20 - kDataOverhead;
+
+// Sessions: rekey well before a key wears out, and stop using it soon after.
+inline constexpr Duration kRekeyAfterTime = 120s;
+// The responder waits a little longer so both ends rarely start a rekey at once.
+inline constexpr Duration kResponderRekeyAfterTime = 130s;
+inline constexpr Duration kRejectAfterTime = 180s;
+inline constexpr std::uint64_t kRekeyAfterMessages = 1ULL << 60;
+inline constexpr std::uint64_t kRejectAfterMessages = ~0ULL - (1ULL << 13);
+
+// Handshakes: retry an unanswered initiation, and give up after a while until there is
+// traffic again.
+inline constexpr Duration kRekeyTimeout = 2s;
+inline constexpr Duration kRekeyAttemptTime = 90s;
+
+// Liveness: a keepalive answers data that got no reply, so a peer that sent data and heard
+// nothing for kNewHandshakeTimeout knows the session is gone (e.g. we restarted).
+inline constexpr Duration kPassiveKeepaliveTimeout = 2s;
+inline constexpr Duration kNewHandshakeTimeout = 5s;
+
+// At most this many handshake messages that pass their MAC are processed per second.
+inline constexpr unsigned kHandshakesPerSecond = 50;
+
+}  // namespace squtun::protocol

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+
+namespace squtun::protocol {
+
+enum class UnderlayFamily { V4, V6 };
+
+inline constexpr std::size_t kIpv4HeaderSize = 20;
+inline constexpr std::size_t kIpv6HeaderSize = 40;
+inline constexpr std::size_t kUdpHeaderSize = 8;
+inline constexpr std::size_t kMinInnerMtu = 68;  // the smallest MTU IPv4 allows
+inline constexpr std::size_t kMaxUnderlayMtu = 65535;
+
+// Bytes each inner packet costs on the underlay: outer IP and UDP headers plus ours.
+std::size_t encapsulation_overhead(UnderlayFamily family);
+
+// The TUN MTU that keeps sealed packets within an underlay MTU, or nothing if the
+// underlay MTU is too small to carry a minimal inner packet or larger than 65535.
+std::optional<std::size_t> inner_mtu(std::size_t underlay_mtu, UnderlayFamily family);
+
+}  // namespace squtun::protocol

@@ -1,0 +1,154 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+
+#include "crypto/aead.h"
+#include "protocol/constants.h"
+#include "protocol/counters.h"
+#include "protocol/endpoint.h"
+#include "protocol/handshake.h"
+#include "protocol/rate_limiter.h"
+#include "protocol/session.h"
+
+namespace squtun::protocol {
+
+// The time as the protocol needs it: a monotonic clock for timers and the wall clock for
+// initiation timestamps. Callers pass it in; the protocol never reads a clock.
+struct Now {
+  Duration mono{};
+  std::uint64_t wall_ns = 0;
+};
+
+struct PeerConfig {
+  std::optional<Endpoint> fixed_endpoint;  // -p/-r; without it this end is passive
+  Duration persistent_keepalive{0};        // -a; zero means off
+  std::optional<Duration> max_clock_skew;  // -c
+};
+
+// A control message (handshake or keepalive) the Peer wants sent.
+struct Outgoing {
+  std::array<std::uint8_t, kInitiationSize> bytes{};
+  std::size_t size = 0;
+  Endpoint to;
+  std::span<const std::uint8_t> message() const { return std::span(bytes).first(size); }
+};
+
+// What the Peer reports beyond its counters, for the daemon to log.
+class PeerObserver {
+ public:
+  virtual ~PeerObserver() = default;
+  virtual void handshake_completed(const Endpoint& /*peer*/, Role /*role*/) {}
+  virtual void clock_skew_rejected(const Endpoint& /*from*/, std::int64_t /*skew_ns*/) {}
+  virtual void peer_address_changed(const Endpoint& /*now_at*/) {}
+};
+
+// The whole protocol state for our one peer: handshakes, sessions, replay windows,
+// timers and roaming (docs/PROTOCOL.md). Pure: it takes bytes and time and returns
+// decisions and bytes to send; it does no I/O and reads no clock. Not thread-safe: the
+// daemon serialises calls, and does the bulk AEAD work outside its lock with the
+// Session a ticket carries.
+class Peer {
+ public:
+  using RandomSource = std::function<void(std::span<std::uint8_t>)>;
+
+  Peer(const crypto::Key& psk, PeerConfig config, Counters& counters, RandomSource random,
+       PeerObserver* observer = nullptr);
+
+  // Begins a handshake if we know where the peer is (-p).
+  void start(Now now);
+
+  // --- Receiving ---------------------------------------------------------------------
+  // A data message that passed the cheap checks, to be opened with `session`.
+  struct ReceiveTicket {
+    std::shared_ptr<Session> session;
+    std::uint64_t counter = 0;
+  };
+  // Handles a handshake message completely; for a data message returns the session to
+  // open it with. Everything dropped is counted.
+  std::optional<ReceiveTicket> receive(std::span<const std::uint8_t> datagram, const Endpoint& from,
+                                       Now now);
+  // Call once the AEAD opened the message: marks the counter seen, confirms a new
+  // session, follows a roaming peer and feeds the timers. False if it was a replay.
+  bool commit_data(const ReceiveTicket& ticket, const Endpoint& from, std::size_t inner_size,
+                   Now now);
+  // Call when the AEAD rejected a message.
+  void reject_data() { counters_.drop(DropReason::BadMac); }
+
+  // --- Sending -----------------------------------------------------------------------
+  struct SendTicket {
+    std::shared_ptr<Session> session;
+    std::uint64_t first_counter = 0;
+    Endpoint to;
+  };
+  // Reserves `packets` consecutive counters on the current session for a batch of inner
+  // packets. Without a usable session it starts a handshake and returns nothing.
+  std::optional<SendTicket> reserve_send(std::size_t packets, Now now);
+
+  // --- Timers ------------------------------------------------------------------------
+  // Handshake retries, keepalives, liveness and expiry. Call at least every
+  // kTimerGranularity.
+  void tick(Now now);
+  static constexpr Duration kTimerGranularity = 250ms;
+
+  // Next control message to send, if any.
+  std::optional<Outgoing> pop_outgoing();
+
+  std::optional<Endpoint> endpoint() const { return endpoint_; }
+  bool has_session() const { return current_ != nullptr; }
+
+ private:
+  struct PendingHandshake {
+    Initiation sent;
+    Duration started{};
+    Duration last_sent{};
+  };
+
+  void handle_initiation(std::span<const std::uint8_t> datagram, const Endpoint& from, Now now);
+  void handle_response(std::span<const std::uint8_t> datagram, const Endpoint& from, Now now);
+  std::optional<ReceiveTicket> check_data(std::span<const std::uint8_t> datagram, Now now);
+  bool source_allowed(const Endpoint& from);
+  bool initiation_is_fresh(const Initiation& m, const Endpoint& from, Now now);
+
+  void initiate(Now now);
+  void send_initiation(Now now);
+  void send_keepalive(Now now);
+  void queue(std::span<const std::uint8_t> message, const Endpoint& to);
+  bool wants_rekey(const Session& s, Now now) const;
+  void expire_sessions(Now now);
+  void run_keepalive_timers(Now now);
+  std::uint32_t new_local_index() const;
+  std::shared_ptr<Session> find_session(std::uint32_t local_index) const;
+  Random new_random() const;
+  bool is_own_random(const Random& r) const;
+
+  HandshakeCrypto crypto_;
+  PeerConfig config_;
+  Counters& counters_;
+  RandomSource random_;
+  PeerObserver* observer_;
+  crypto::AeadContext control_aead_;
+  RateLimiter mac_checks_;
+  RateLimiter handshakes_;
+
+  std::optional<Endpoint> endpoint_;
+  std::shared_ptr<Session> current_;   // sends and receives
+  std::shared_ptr<Session> previous_;  // receives stragglers after a rekey
+  std::shared_ptr<Session> next_;      // ours as responder until the first data confirms it
+  std::optional<PendingHandshake> pending_;
+  std::array<Random, 4> own_randoms_{};  // our recent initiations, to spot reflections
+  std::size_t own_random_slot_ = 0;
+  std::optional<std::uint64_t> last_initiation_timestamp_;
+  std::uint64_t last_sent_timestamp_ = 0;
+
+  std::optional<Duration> last_sent_;            // any message to the peer
+  std::optional<Duration> last_data_received_;   // an inner packet, not a keepalive
+  std::optional<Duration> awaiting_reply_since_; // data sent, nothing heard since
+  std::deque<Outgoing> outgoing_;
+};
+
+}  // namespace squtun::protocol
