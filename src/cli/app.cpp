@@ -115,10 +115,11 @@ int run_tunnel(const Options& o) {
       if (user) pidfile->give_to(user->uid, user->gid);
     }
     daemon::Tunnel tunnel(std::move(tun), std::move(socket), key, config);
-    daemon::drop_privileges(user, o.chroot_dir);
+    // Connects to syslog now: /dev/log is out of reach once chrooted.
     if (detacher.detached()) {
       daemon::configure_log(daemon::log_level_for_verbosity(o.verbosity), daemon::LogSink::Syslog);
     }
+    daemon::drop_privileges(user, o.chroot_dir);
     tunnel.start();
     daemon::log_info("tunnel up on " + o.interface + ", listening on UDP port " + std::to_string(o.listen_port) +
                      (o.peer_host ? ", peer " + config.fixed_endpoint->to_string() : ", waiting for the peer"));

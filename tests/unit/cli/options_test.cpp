@@ -1,0 +1,151 @@
+#include "cli/options.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace squtun::cli {
+namespace {
+
+Options parse(std::vector<std::string> args) { return parse_options(args); }
+
+std::string usage_error(std::vector<std::string> args) {
+  try {
+    parse_options(args);
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(OptionsTest, SeedCommandLine) {
+  const Options o = parse({"-l", "7778", "-p", "1.2.3.4", "-r", "7777", "-i", "tun0", "-k", "key.txt"});
+  EXPECT_EQ(o.action, Options::Action::Run);
+  EXPECT_EQ(o.listen_port, 7778);
+  EXPECT_EQ(o.peer_host, "1.2.3.4");
+  EXPECT_EQ(o.peer_port, 7777);
+  EXPECT_EQ(o.interface, "tun0");
+  EXPECT_EQ(o.key_file, "key.txt");
+  EXPECT_FALSE(o.passive());
+  EXPECT_FALSE(o.foreground);
+  EXPECT_EQ(o.keepalive_seconds, 0u);
+  EXPECT_FALSE(o.clock_skew_seconds);
+}
+
+TEST(OptionsTest, SeedIfupdownLine) {
+  const Options o = parse({"-l", "3456", "-p", "18.2.3.4", "-r", "3457", "-i", "tun0", "-k",
+                           "/usr/local/etc/squtun/mytunnel.key", "-a", "59", "-c", "30"});
+  EXPECT_EQ(o.keepalive_seconds, 59u);
+  EXPECT_EQ(o.clock_skew_seconds, 30u);
+}
+
+TEST(OptionsTest, LongFormsAndAttachedValues) {
+  const Options o = parse({"--listen=7778", "--peer", "2001:2::2", "--peer-port=7777", "--interface", "tun1",
+                           "--key=k", "--keepalive", "25", "--clock-skew=10", "--foreground", "--pidfile", "/tmp/p",
+                           "--user", "squtun", "--chroot", "/var/empty", "--verbose", "--verbose"});
+  EXPECT_EQ(o.listen_port, 7778);
+  EXPECT_EQ(o.peer_host, "2001:2::2");
+  EXPECT_EQ(o.peer_port, 7777);
+  EXPECT_EQ(o.interface, "tun1");
+  EXPECT_EQ(o.key_file, "k");
+  EXPECT_EQ(o.keepalive_seconds, 25u);
+  EXPECT_EQ(o.clock_skew_seconds, 10u);
+  EXPECT_TRUE(o.foreground);
+  EXPECT_EQ(o.pidfile, "/tmp/p");
+  EXPECT_EQ(o.user, "squtun");
+  EXPECT_EQ(o.chroot_dir, "/var/empty");
+  EXPECT_EQ(o.verbosity, 2);
+}
+
+TEST(OptionsTest, ShortClustersAndAttachedShortValues) {
+  const Options o = parse({"-fvv", "-l7778", "-itun0", "-kkey", "-u", "nobody"});
+  EXPECT_TRUE(o.foreground);
+  EXPECT_EQ(o.verbosity, 2);
+  EXPECT_EQ(o.listen_port, 7778);
+  EXPECT_EQ(o.interface, "tun0");
+  EXPECT_EQ(o.key_file, "key");
+  EXPECT_EQ(o.user, "nobody");
+}
+
+TEST(OptionsTest, PassiveEndOmitsPeer) {
+  const Options o = parse({"-l", "7777", "-i", "tun0", "-k", "k", "-q"});
+  EXPECT_TRUE(o.passive());
+  EXPECT_EQ(o.verbosity, -1);
+}
+
+TEST(OptionsTest, ActionsNeedNoTunnelOptions) {
+  EXPECT_EQ(parse({"-h"}).action, Options::Action::Help);
+  EXPECT_EQ(parse({"--help"}).action, Options::Action::Help);
+  EXPECT_EQ(parse({"-V"}).action, Options::Action::Version);
+  EXPECT_EQ(parse({"--genkey"}).action, Options::Action::GenerateKey);
+  const Options m = parse({"-m", "1500"});
+  EXPECT_EQ(m.action, Options::Action::PrintMtu);
+  EXPECT_EQ(m.underlay_mtu, 1500u);
+}
+
+TEST(OptionsTest, BadPortsNameFlagAndValue) {
+  for (const std::string bad : {"0", "70000", "65536", "-1", "abc", "77x", ""}) {
+    const std::string message = usage_error({"-l", bad, "-i", "tun0", "-k", "k"});
+    EXPECT_NE(message.find("-l"), std::string::npos) << message;
+    EXPECT_NE(message.find("'" + bad + "'"), std::string::npos) << message;
+  }
+  EXPECT_NE(usage_error({"-l", "1", "-p", "h", "-r", "0", "-i", "t", "-k", "k"}).find("-r: '0'"), std::string::npos);
+  EXPECT_NE(usage_error({"--listen=70000"}).find("--listen: '70000'"), std::string::npos);
+}
+
+TEST(OptionsTest, PortBoundariesAccepted) {
+  EXPECT_EQ(parse({"-l", "1", "-i", "t", "-k", "k"}).listen_port, 1);
+  EXPECT_EQ(parse({"-l", "65535", "-i", "t", "-k", "k"}).listen_port, 65535);
+}
+
+TEST(OptionsTest, BadSecondsRefused) {
+  EXPECT_NE(usage_error({"-a", "-1"}).find("-a: '-1'"), std::string::npos);
+  EXPECT_NE(usage_error({"-a", "86401"}).find("-a: '86401'"), std::string::npos);
+  EXPECT_NE(usage_error({"-c", "0"}).find("-c: '0'"), std::string::npos);
+  EXPECT_NE(usage_error({"-c", "x"}).find("-c: 'x'"), std::string::npos);
+  EXPECT_EQ(parse({"-a", "0", "-l", "1", "-i", "t", "-k", "k"}).keepalive_seconds, 0u);
+}
+
+TEST(OptionsTest, BadMtuRefused) {
+  EXPECT_NE(usage_error({"-m", "0"}).find("-m: '0'"), std::string::npos);
+  EXPECT_NE(usage_error({"-m", "70000"}).find("-m: '70000'"), std::string::npos);
+}
+
+TEST(OptionsTest, MissingRequiredOptionsNamed) {
+  EXPECT_NE(usage_error({"-i", "tun0", "-k", "k"}).find("-l"), std::string::npos);
+  EXPECT_NE(usage_error({"-l", "1", "-k", "k"}).find("-i"), std::string::npos);
+  EXPECT_NE(usage_error({"-l", "1", "-i", "tun0"}).find("-k"), std::string::npos);
+}
+
+TEST(OptionsTest, PeerAndPeerPortGoTogether) {
+  EXPECT_NE(usage_error({"-l", "1", "-i", "t", "-k", "k", "-p", "198.18.0.2"}).find("needs -r"), std::string::npos);
+  EXPECT_NE(usage_error({"-l", "1", "-i", "t", "-k", "k", "-r", "7777"}).find("needs -p"), std::string::npos);
+}
+
+TEST(OptionsTest, UnknownAndMalformedArguments) {
+  EXPECT_NE(usage_error({"-x"}).find("unknown option '-x'"), std::string::npos);
+  EXPECT_NE(usage_error({"--nope"}).find("unknown option '--nope'"), std::string::npos);
+  EXPECT_NE(usage_error({"stray"}).find("unexpected argument 'stray'"), std::string::npos);
+  EXPECT_NE(usage_error({"-l"}).find("-l needs a value"), std::string::npos);
+  EXPECT_NE(usage_error({"--foreground=yes"}).find("takes no value"), std::string::npos);
+  EXPECT_NE(usage_error({"-k", ""}).find("-k: the value is empty"), std::string::npos);
+}
+
+TEST(OptionsTest, HelpNamesEveryOption) {
+  const std::string help = usage_text();
+  for (const char* flag : {"-l,", "--listen", "-p,", "--peer ", "-r,", "--peer-port", "-i,", "--interface", "-k,",
+                           "--key", "-a,", "--keepalive", "-c,", "--clock-skew", "-m,", "--mtu", "-f,", "--foreground",
+                           "--pidfile", "-u,", "--user", "--chroot", "-v,", "--verbose", "-q,", "--quiet", "--genkey",
+                           "-V,", "--version", "-h,", "--help"}) {
+    EXPECT_NE(help.find(flag), std::string::npos) << flag;
+  }
+  EXPECT_NE(help.find("60"), std::string::npos) << "help must say which overhead -m subtracts";
+}
+
+TEST(OptionsTest, DefaultPidfileFollowsTheSeed) {
+  EXPECT_EQ(default_pidfile("tun0"), "/var/run/squtun/squtun-tun0.pid");
+}
+
+}  // namespace
+}  // namespace squtun::cli
