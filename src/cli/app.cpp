@@ -82,7 +82,7 @@ void wait_for_stop_signal(const daemon::Tunnel& tunnel) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;
     if (sig == SIGUSR1) {
-      daemon::log_message(daemon::LogLevel::Warning, "counters: " + tunnel.counters_report());
+      daemon::log_report("counters: " + tunnel.counters_report());
     } else if (sig == SIGTERM || sig == SIGINT) {
       daemon::log_info(std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
       return;
@@ -112,7 +112,8 @@ int run_tunnel(const Options& o) {
     if (const auto path = pidfile_path(o)) {
       daemon::ensure_pid_directory(*path);
       pidfile = std::make_unique<daemon::PidFile>(*path);
-      if (user) pidfile->give_to(user->uid, user->gid);
+      if (user) pidfile->give_to(*user);
+      if (o.chroot_dir) pidfile->remove_from_outside_chroot(user);
     }
     daemon::Tunnel tunnel(std::move(tun), std::move(socket), key, config);
     // Connects to syslog now: /dev/log is out of reach once chrooted.

@@ -9,7 +9,7 @@
 namespace squtun::daemon {
 namespace {
 
-std::atomic<LogLevel> g_max_level{LogLevel::Info};
+std::atomic<LogLevel> g_max_level{LogLevel::Warning};
 std::atomic<LogSink> g_sink{LogSink::Stderr};
 std::mutex g_stderr_mutex;
 
@@ -43,23 +43,32 @@ void configure_log(LogLevel max_level, LogSink sink) {
 
 LogLevel log_level_for_verbosity(int verbosity) {
   if (verbosity < 0) return LogLevel::Error;
-  if (verbosity == 0) return LogLevel::Info;
+  if (verbosity == 0) return LogLevel::Warning;
+  if (verbosity == 1) return LogLevel::Info;
   return LogLevel::Debug;
 }
 
 bool log_enabled(LogLevel level) { return level <= g_max_level.load(); }
 
-void log_message(LogLevel level, std::string_view message) {
-  if (!log_enabled(level)) return;
+namespace {
+
+void write_log(int priority, std::string_view name, std::string_view message) {
   const int length = static_cast<int>(message.size());
   if (g_sink == LogSink::Syslog) {
-    syslog(syslog_priority(level), "%.*s", length, message.data());
+    syslog(priority, "%.*s", length, message.data());
     return;
   }
   const std::lock_guard lock(g_stderr_mutex);
-  const std::string_view name = level_name(level);
   std::fprintf(stderr, "squtun: %.*s: %.*s\n", static_cast<int>(name.size()), name.data(), length,
                message.data());
 }
+
+}  // namespace
+
+void log_message(LogLevel level, std::string_view message) {
+  if (log_enabled(level)) write_log(syslog_priority(level), level_name(level), message);
+}
+
+void log_report(std::string_view message) { write_log(LOG_NOTICE, "report", message); }
 
 }  // namespace squtun::daemon

@@ -9,13 +9,16 @@ enum class LogLevel { Error = 0, Warning = 1, Info = 2, Debug = 3 };
 
 enum class LogSink { Stderr, Syslog };
 
-// Where and how much to log: -q keeps errors only, the default adds warnings and the few
-// lines that mark the tunnel's life (start, handshake, peer address), each -v adds more.
+// Where and how much to log: quiet by default (errors and warnings), -q errors only, -v
+// adds the tunnel's life (start, handshakes, peer address), -vv protocol detail.
 void configure_log(LogLevel max_level, LogSink sink);
 LogLevel log_level_for_verbosity(int verbosity);
 
 bool log_enabled(LogLevel level);
 void log_message(LogLevel level, std::string_view message);
+
+// Logs what the user asked for (SIGUSR1's counters) whatever the level.
+void log_report(std::string_view message);
 
 inline void log_error(std::string_view m) { log_message(LogLevel::Error, m); }
 inline void log_warning(std::string_view m) { log_message(LogLevel::Warning, m); }

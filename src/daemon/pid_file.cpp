@@ -3,7 +3,10 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <cerrno>
 #include <cstring>
@@ -22,6 +25,15 @@ std::string directory_of(const std::string& path) {
 std::string fix_hint(const std::string& dir) {
   return "; create " + dir + " writable by this user (make install does: root:tun, mode 01775)" +
          " or choose another path with --pidfile PATH";
+}
+
+// In a freshly forked child: keeps only the two descriptors it needs.
+void close_all_but(int a, int b) {
+  const int low = std::min(a, b);
+  const int high = std::max(a, b);
+  if (low > 3) close_range(3, low - 1, 0);
+  if (high > low + 1) close_range(low + 1, high - 1, 0);
+  close_range(high + 1, ~0U, 0);
 }
 
 }  // namespace
@@ -54,10 +66,39 @@ PidFile::PidFile(const std::string& path) : path_(path), name_(path.substr(path.
   }
 }
 
-void PidFile::give_to(unsigned uid, unsigned gid) {
-  if (fchownat(directory_.get(), name_.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) return;
+void PidFile::give_to(const TargetUser& user) {
+  if (fchownat(directory_.get(), name_.c_str(), user.uid, user.gid, AT_SYMLINK_NOFOLLOW) != 0) return;
 }
 
-PidFile::~PidFile() { unlinkat(directory_.get(), name_.c_str(), 0); }
+void PidFile::remove_from_outside_chroot(const std::optional<TargetUser>& user) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  net::Fd read_end(fds[0]);
+  net::Fd write_end(fds[1]);
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    close_all_but(directory_.get(), read_end.get());
+    if (user && (setgid(user->gid) != 0 || setgroups(0, nullptr) != 0 || setuid(user->uid) != 0)) _exit(1);
+    char byte = 0;
+    while (read(read_end.get(), &byte, 1) < 0 && errno == EINTR) {
+    }
+    unlinkat(directory_.get(), name_.c_str(), 0);
+    _exit(0);
+  }
+  keeper_pid_ = pid;
+  keeper_pipe_ = std::move(write_end);
+  directory_.reset();
+}
+
+PidFile::~PidFile() {
+  if (keeper_pid_ < 0) {
+    unlinkat(directory_.get(), name_.c_str(), 0);
+    return;
+  }
+  keeper_pipe_.reset();
+  while (waitpid(keeper_pid_, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
 
 }  // namespace squtun::daemon

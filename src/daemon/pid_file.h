@@ -1,7 +1,11 @@
 #pragma once
 
+#include <sys/types.h>
+
+#include <optional>
 #include <string>
 
+#include "daemon/privileges.h"
 #include "net/fd.h"
 
 namespace squtun::daemon {
@@ -17,12 +21,19 @@ class PidFile {
   ~PidFile();
 
   // Lets an unprivileged user we drop to remove the file at exit.
-  void give_to(unsigned uid, unsigned gid);
+  void give_to(const TargetUser& user);
+
+  // Before --chroot: an open directory would be a way out of the jail, so a small process
+  // left outside it (running as `user` if given) removes the file when we exit, however
+  // we exit. Throws std::runtime_error if it cannot be started.
+  void remove_from_outside_chroot(const std::optional<TargetUser>& user);
 
  private:
   std::string path_;
   std::string name_;
   net::Fd directory_;
+  net::Fd keeper_pipe_;
+  pid_t keeper_pid_ = -1;
 };
 
 // Creates the default pid file directory (/var/run/squtun, root:tun, 01775) if missing

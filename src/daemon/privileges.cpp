@@ -53,8 +53,10 @@ void drop_privileges(const std::optional<TargetUser>& user, const std::optional<
   }
   if (chroot_dir) enter_chroot(*chroot_dir);
   if (user) become(*user);
-  // Nothing we exec could gain privileges; we exec nothing anyway.
+  // Nothing we exec could gain privileges (we exec nothing anyway), and no core dump or
+  // debugger of the same user can read the keys out of memory.
   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
 }  // namespace squtun::daemon

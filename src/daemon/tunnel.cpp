@@ -22,7 +22,7 @@ using protocol::kDataOverhead;
 namespace {
 
 constexpr int kTickMilliseconds =
-    static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(protocol::Peer::kTimerGranularity).count());
+    static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(protocol::kTimerGranularity).count());
 constexpr std::size_t kMaxControlMessagesPerFlush = 16;
 
 std::string role_name(protocol::Role role) {
@@ -89,11 +89,15 @@ void Tunnel::outbound_loop() {
 
 std::size_t Tunnel::read_tun_batch(net::DatagramBatch& batch) {
   std::size_t n = 0;
-  while (n < batch.capacity()) {
+  for (std::size_t reads = 0; reads < 2 * batch.capacity() && n < batch.capacity(); ++reads) {
     // The packet lands where seal_packet encrypts it in place, after the header.
-    const auto room = batch.slot(n).subspan(kDataHeaderSize, batch.slot_size() - kDataOverhead);
+    const auto room = batch.slot(n).subspan(kDataHeaderSize, protocol::kMaxInnerPacket + 1);
     const long size = tun_.read_packet(room);
     if (size <= 0) break;
+    if (static_cast<std::size_t>(size) > protocol::kMaxInnerPacket) {
+      counters_.drop(DropReason::TooBig);
+      continue;
+    }
     batch.length(n++) = static_cast<std::size_t>(size);
   }
   batch.set_count(n);
@@ -195,6 +199,10 @@ void Tunnel::send_control_messages() {
 }
 
 // --- Reporting ------------------------------------------------------------------------
+
+void Tunnel::initiation_sent(const protocol::Endpoint& to, bool retry) {
+  log_debug(std::string(retry ? "handshake initiation resent to " : "handshake initiation sent to ") + to.to_string());
+}
 
 void Tunnel::handshake_completed(const protocol::Endpoint& peer, protocol::Role role) {
   log_info("handshake with " + peer.to_string() + " completed (" + role_name(role) + ")");

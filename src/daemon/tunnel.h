@@ -45,6 +45,7 @@ class Tunnel : private protocol::PeerObserver {
   void send_control_messages();
   bool wait_readable(int fd, int timeout_ms) const;
 
+  void initiation_sent(const protocol::Endpoint& to, bool retry) override;
   void handshake_completed(const protocol::Endpoint& peer, protocol::Role role) override;
   void clock_skew_rejected(const protocol::Endpoint& from, std::int64_t skew_ns) override;
   void peer_address_changed(const protocol::Endpoint& now_at) override;

@@ -11,6 +11,8 @@ using namespace std::chrono_literals;
 using Duration = std::chrono::nanoseconds;
 
 inline constexpr std::size_t kRandomSize = 32;
+// An initiation's random starts with a tag fixed for the life of the process.
+inline constexpr std::size_t kInstanceTagSize = 8;
 inline constexpr std::size_t kTagSize = 16;
 inline constexpr std::size_t kDataHeaderSize = 16;
 inline constexpr std::size_t kDataOverhead = kDataHeaderSize + kTagSize;
@@ -38,7 +40,13 @@ inline constexpr Duration kRekeyAttemptTime = 90s;
 inline constexpr Duration kPassiveKeepaliveTimeout = 2s;
 inline constexpr Duration kNewHandshakeTimeout = 5s;
 
-// At most this many handshake messages that pass their MAC are processed per second.
+// Checking a MAC is cheap but not free: this bounds what a flood of forged handshake
+// messages costs. Of the initiations that pass every check, at most kHandshakesPerSecond
+// are answered (each costs two HKDF derivations and a response).
+inline constexpr unsigned kMacChecksPerSecond = 20000;
 inline constexpr unsigned kHandshakesPerSecond = 50;
+
+// How often the daemon runs the timers; every timer above is a multiple of it.
+inline constexpr Duration kTimerGranularity = 250ms;
 
 }  // namespace squtun::protocol

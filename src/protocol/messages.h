@@ -16,6 +16,7 @@ namespace squtun::protocol {
 enum class MessageType : std::uint8_t { Initiation = 1, Response = 2, Data = 3 };
 
 using Random = std::array<std::uint8_t, kRandomSize>;
+using InstanceTag = std::array<std::uint8_t, kInstanceTagSize>;
 
 struct Initiation {
   std::uint32_t sender_index = 0;

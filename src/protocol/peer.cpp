@@ -8,9 +8,6 @@
 namespace squtun::protocol {
 namespace {
 
-// Checking a MAC is cheap but not free: bound what a flood of forged handshakes costs.
-constexpr unsigned kMacChecksPerSecond = 20000;
-
 bool older_than(const std::optional<Duration>& then, Duration now, Duration age) {
   return then && now - *then >= age;
 }
@@ -26,7 +23,9 @@ Peer::Peer(const crypto::Key& psk, PeerConfig config, Counters& counters, Random
       observer_(observer),
       mac_checks_(kMacChecksPerSecond, kMacChecksPerSecond),
       handshakes_(kHandshakesPerSecond, kHandshakesPerSecond),
-      endpoint_(config_.fixed_endpoint) {}
+      endpoint_(config_.fixed_endpoint) {
+  random_(instance_tag_);
+}
 
 void Peer::start(Now now) {
   if (endpoint_) initiate(now);
@@ -62,7 +61,7 @@ bool Peer::source_allowed(const Endpoint& from) {
 }
 
 bool Peer::initiation_is_fresh(const Initiation& m, const Endpoint& from, Now now) {
-  if (is_own_random(m.random)) {
+  if (is_own_initiation(m)) {
     counters_.drop(DropReason::Reflected);
     return false;
   }
@@ -182,7 +181,12 @@ bool Peer::commit_data(const ReceiveTicket& ticket, const Endpoint& from, std::s
   if (inner_size == 0) {
     counters_.add(counters_.keepalives_received);
   } else {
-    last_data_received_ = now.mono;
+    // Only the first packet of an unanswered run counts: a steady one-way stream must
+    // not keep pushing the passive keepalive back, or the sender's kNewHandshakeTimeout
+    // fires although we are alive.
+    if (!unanswered_data_since_ || (last_sent_ && *last_sent_ >= *unanswered_data_since_)) {
+      unanswered_data_since_ = now.mono;
+    }
     counters_.add(counters_.rx_packets);
     counters_.add(counters_.rx_bytes, inner_size);
   }
@@ -224,12 +228,13 @@ void Peer::initiate(Now now) {
 void Peer::send_initiation(Now now) {
   // Strictly increasing even if the wall clock stands still or steps back a little.
   last_sent_timestamp_ = std::max(now.wall_ns, last_sent_timestamp_ + 1);
-  const Random random = new_random();
-  own_randoms_[own_random_slot_] = random;
-  own_random_slot_ = (own_random_slot_ + 1) % own_randoms_.size();
+  Random random = new_random();
+  std::copy(instance_tag_.begin(), instance_tag_.end(), random.begin());
   pending_->sent = crypto_.make_initiation(new_local_index(), random, last_sent_timestamp_);
+  const bool retry = pending_->last_sent != pending_->started;
   pending_->last_sent = now.mono;
   queue(encode(pending_->sent), *endpoint_);
+  if (observer_) observer_->initiation_sent(*endpoint_, retry);
   counters_.add(counters_.initiations_sent);
   last_sent_ = now.mono;
 }
@@ -280,8 +285,8 @@ void Peer::tick(Now now) {
 
 void Peer::run_keepalive_timers(Now now) {
   const bool unanswered_data =
-      last_data_received_ && (!last_sent_ || *last_sent_ < *last_data_received_);
-  const bool passive_due = unanswered_data && older_than(last_data_received_, now.mono,
+      unanswered_data_since_ && (!last_sent_ || *last_sent_ < *unanswered_data_since_);
+  const bool passive_due = unanswered_data && older_than(unanswered_data_since_, now.mono,
                                                          kPassiveKeepaliveTimeout);
   const bool persistent_due = config_.persistent_keepalive.count() > 0 &&
                               (!last_sent_ || now.mono - *last_sent_ >= config_.persistent_keepalive);
@@ -326,8 +331,8 @@ Random Peer::new_random() const {
   return r;
 }
 
-bool Peer::is_own_random(const Random& r) const {
-  return std::find(own_randoms_.begin(), own_randoms_.end(), r) != own_randoms_.end();
+bool Peer::is_own_initiation(const Initiation& m) const {
+  return std::equal(instance_tag_.begin(), instance_tag_.end(), m.random.begin());
 }
 
 }  // namespace squtun::protocol

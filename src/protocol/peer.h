@@ -42,6 +42,7 @@ struct Outgoing {
 class PeerObserver {
  public:
   virtual ~PeerObserver() = default;
+  virtual void initiation_sent(const Endpoint& /*to*/, bool /*retry*/) {}
   virtual void handshake_completed(const Endpoint& /*peer*/, Role /*role*/) {}
   virtual void clock_skew_rejected(const Endpoint& /*from*/, std::int64_t /*skew_ns*/) {}
   virtual void peer_address_changed(const Endpoint& /*now_at*/) {}
@@ -90,10 +91,8 @@ class Peer {
   std::optional<SendTicket> reserve_send(std::size_t packets, Now now);
 
   // --- Timers ------------------------------------------------------------------------
-  // Handshake retries, keepalives, liveness and expiry. Call at least every
-  // kTimerGranularity.
+  // Handshake retries, keepalives, liveness and expiry. Call every kTimerGranularity.
   void tick(Now now);
-  static constexpr Duration kTimerGranularity = 250ms;
 
   // Next control message to send, if any.
   std::optional<Outgoing> pop_outgoing();
@@ -124,7 +123,7 @@ class Peer {
   std::uint32_t new_local_index() const;
   std::shared_ptr<Session> find_session(std::uint32_t local_index) const;
   Random new_random() const;
-  bool is_own_random(const Random& r) const;
+  bool is_own_initiation(const Initiation& m) const;
 
   HandshakeCrypto crypto_;
   PeerConfig config_;
@@ -140,13 +139,15 @@ class Peer {
   std::shared_ptr<Session> previous_;  // receives stragglers after a rekey
   std::shared_ptr<Session> next_;      // ours as responder until the first data confirms it
   std::optional<PendingHandshake> pending_;
-  std::array<Random, 4> own_randoms_{};  // our recent initiations, to spot reflections
-  std::size_t own_random_slot_ = 0;
+  // Begins the random of every initiation we send, so one sent back to us is recognised
+  // however old it is.
+  InstanceTag instance_tag_{};
   std::optional<std::uint64_t> last_initiation_timestamp_;
   std::uint64_t last_sent_timestamp_ = 0;
 
   std::optional<Duration> last_sent_;            // any message to the peer
-  std::optional<Duration> last_data_received_;   // an inner packet, not a keepalive
+  // The first inner packet (not a keepalive) received since we last sent anything.
+  std::optional<Duration> unanswered_data_since_;
   std::optional<Duration> awaiting_reply_since_; // data sent, nothing heard since
   std::deque<Outgoing> outgoing_;
 };

@@ -7,8 +7,9 @@ namespace {
 
 TEST(LogTest, VerbosityMapsToLevels) {
   EXPECT_EQ(log_level_for_verbosity(-1), LogLevel::Error);
-  EXPECT_EQ(log_level_for_verbosity(0), LogLevel::Info);
-  EXPECT_EQ(log_level_for_verbosity(1), LogLevel::Debug);
+  EXPECT_EQ(log_level_for_verbosity(0), LogLevel::Warning);
+  EXPECT_EQ(log_level_for_verbosity(1), LogLevel::Info);
+  EXPECT_EQ(log_level_for_verbosity(2), LogLevel::Debug);
   EXPECT_EQ(log_level_for_verbosity(3), LogLevel::Debug);
 }
 
