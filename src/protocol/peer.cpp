@@ -92,6 +92,12 @@ void Peer::handle_initiation(std::span<const std::uint8_t> datagram, const Endpo
     return;
   }
   if (!initiation_is_fresh(m, from, now)) return;
+  // Both ends initiated at once: the larger random wins, so only one handshake completes
+  // and the two ends do not keep rekeying in step.
+  if (pending_) {
+    if (std::ranges::lexicographical_compare(m.random, pending_->sent.random)) return;
+    pending_.reset();
+  }
   if (!handshakes_.allow(now.mono)) {
     counters_.drop(DropReason::RateLimited);
     return;
