@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 
+#include "cli/config_file.h"
 #include "cli/options.h"
 #include "crypto/key_file.h"
 #include "daemon/detach.h"
@@ -33,9 +34,10 @@ constexpr int kExitUsage = 2;
 int print_mtu(const Options& o) {
   const bool v6 = o.peer_host && net::is_ipv6_literal(*o.peer_host);
   const auto family = v6 ? protocol::UnderlayFamily::V6 : protocol::UnderlayFamily::V4;
-  const auto mtu = protocol::inner_mtu(o.underlay_mtu, family);
+  const auto payload = o.tap ? protocol::Payload::EthernetFrame : protocol::Payload::IpPacket;
+  const auto mtu = protocol::inner_mtu(o.underlay_mtu, family, payload);
   if (!mtu) {
-    const std::size_t minimum = protocol::encapsulation_overhead(family) + protocol::kMinInnerMtu;
+    const std::size_t minimum = protocol::encapsulation_overhead(family, payload) + protocol::kMinInnerMtu;
     std::cerr << "squtun: -m " << o.underlay_mtu << ": an underlay MTU below " << minimum
               << " leaves no room for a " << protocol::kMinInnerMtu << "-byte inner packet\n";
     return kExitUsage;
@@ -51,7 +53,7 @@ void check_interface(const Options& o) {
   }
   if (geteuid() != 0 && !tun::interface_exists(o.interface)) {
     throw std::runtime_error("-i " + o.interface + ": no such interface; create it as root with: ip tuntap add dev " +
-                             o.interface + " mode tun user $(id -un)");
+                             o.interface + (o.tap ? " mode tap" : " mode tun") + " user $(id -un)");
   }
 }
 
@@ -97,7 +99,7 @@ int run_tunnel(const Options& o) {
   const protocol::PeerConfig config = peer_config(o);
   std::optional<daemon::TargetUser> user;
   if (o.user) user = daemon::lookup_user(*o.user);
-  tun::TunDevice tun = tun::TunDevice::open(o.interface, tun::Mode::Tun);
+  tun::TunDevice tun = tun::TunDevice::open(o.interface, o.tap ? tun::Mode::Tap : tun::Mode::Tun);
   net::UdpSocket socket = net::UdpSocket::bind_any(o.listen_port);
 
   // Signals are blocked before any thread exists, so only sigwait below sees them.
@@ -140,7 +142,7 @@ int run_tunnel(const Options& o) {
 
 int run_app(std::span<const std::string> args) {
   try {
-    const Options o = parse_options(args);
+    const Options o = parse_options(expand_config({args.begin(), args.end()}));
     switch (o.action) {
       case Options::Action::Help:
         std::cout << usage_text();

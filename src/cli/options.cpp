@@ -44,7 +44,7 @@ std::string require_nonempty(const std::string& flag, const std::string& value) 
   return value;
 }
 
-const std::array<OptionSpec, 17> kOptions{{
+const std::array<OptionSpec, 18> kOptions{{
     {'l', "listen", true,
      [](Options& o, const std::string& f, const std::string& v) { o.listen_port = parse_port(f, v); }},
     {'p', "peer", true,
@@ -68,6 +68,7 @@ const std::array<OptionSpec, 17> kOptions{{
        o.underlay_mtu = static_cast<unsigned>(parse_in_range(f, v, 1, 65535, "an MTU"));
        o.action = Options::Action::PrintMtu;
      }},
+    {'\0', "tap", false, [](Options& o, const std::string&, const std::string&) { o.tap = true; }},
     {'f', "foreground", false, [](Options& o, const std::string&, const std::string&) { o.foreground = true; }},
     {'\0', "pidfile", true,
      [](Options& o, const std::string& f, const std::string& v) { o.pidfile = require_nonempty(f, v); }},
@@ -177,7 +178,8 @@ std::string default_pidfile(const std::string& interface) {
 
 std::string usage_text() {
   return R"(Usage: squtun -l PORT [-p HOST -r PORT] -i IFNAME -k KEYFILE [options]
-       squtun -m MTU [-p HOST]
+       squtun --config FILE [options]
+       squtun -m MTU [-p HOST] [--tap]
        squtun --genkey
 
 Carries IP packets between a TUN device and one peer over UDP, each packet sealed with
@@ -196,11 +198,16 @@ Tunnel:
                            a NAT mapping open (0-86400; default 0: off)
   -c, --clock-skew SECS    refuse handshakes whose timestamp is more than SECS seconds from
                            this host's clock (1-86400; default: no check)
+      --tap                carry Ethernet frames on a TAP device (for bridging) instead of
+                           IP packets on a TUN device
+      --config FILE        read options from FILE: lines of 'name = value' named like the
+                           long options (flags take yes or no); the command line overrides it
 
 Other actions:
   -m, --mtu MTU            print the TUN MTU for an underlay MTU and exit; subtracts 60
                            bytes (IPv4 20 + UDP 8 + squtun 32), or 80 if -p is an IPv6
-                           address (IPv6 40 + UDP 8 + squtun 32)
+                           address (IPv6 40 + UDP 8 + squtun 32); 14 more with --tap
+                           (the Ethernet header)
       --genkey             print a new random key (64 hex digits) and exit
   -V, --version            print the version and exit
   -h, --help               print this help and exit

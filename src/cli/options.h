@@ -27,6 +27,8 @@ struct Options {
   std::optional<unsigned> clock_skew_seconds;
   unsigned underlay_mtu = 0;
 
+  bool tap = false;  // Ethernet frames on a TAP device instead of IP packets on TUN
+
   bool foreground = false;
   std::optional<std::string> pidfile;
   std::optional<std::string> user;

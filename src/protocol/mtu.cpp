@@ -4,13 +4,14 @@
 
 namespace squtun::protocol {
 
-std::size_t encapsulation_overhead(UnderlayFamily family) {
+std::size_t encapsulation_overhead(UnderlayFamily family, Payload payload) {
   const std::size_t ip = family == UnderlayFamily::V4 ? kIpv4HeaderSize : kIpv6HeaderSize;
-  return ip + kUdpHeaderSize + kDataOverhead;
+  const std::size_t frame = payload == Payload::EthernetFrame ? kEthernetHeaderSize : 0;
+  return ip + kUdpHeaderSize + kDataOverhead + frame;
 }
 
-std::optional<std::size_t> inner_mtu(std::size_t underlay_mtu, UnderlayFamily family) {
-  const std::size_t overhead = encapsulation_overhead(family);
+std::optional<std::size_t> inner_mtu(std::size_t underlay_mtu, UnderlayFamily family, Payload payload) {
+  const std::size_t overhead = encapsulation_overhead(family, payload);
   if (underlay_mtu > kMaxUnderlayMtu || underlay_mtu < overhead + kMinInnerMtu) return std::nullopt;
   return underlay_mtu - overhead;
 }

@@ -10,14 +10,19 @@ enum class UnderlayFamily { V4, V6 };
 inline constexpr std::size_t kIpv4HeaderSize = 20;
 inline constexpr std::size_t kIpv6HeaderSize = 40;
 inline constexpr std::size_t kUdpHeaderSize = 8;
+inline constexpr std::size_t kEthernetHeaderSize = 14;  // what a TAP frame adds to its MTU
 inline constexpr std::size_t kMinInnerMtu = 68;  // the smallest MTU IPv4 allows
 inline constexpr std::size_t kMaxUnderlayMtu = 65535;
 
-// Bytes each inner packet costs on the underlay: outer IP and UDP headers plus ours.
-std::size_t encapsulation_overhead(UnderlayFamily family);
+enum class Payload { IpPacket, EthernetFrame };
 
-// The TUN MTU that keeps sealed packets within an underlay MTU, or nothing if the
+// Bytes each inner packet costs on the underlay: outer IP and UDP headers plus ours, and
+// the Ethernet header a TAP frame carries beyond its MTU.
+std::size_t encapsulation_overhead(UnderlayFamily family, Payload payload = Payload::IpPacket);
+
+// The TUN/TAP MTU that keeps sealed packets within an underlay MTU, or nothing if the
 // underlay MTU is too small to carry a minimal inner packet or larger than 65535.
-std::optional<std::size_t> inner_mtu(std::size_t underlay_mtu, UnderlayFamily family);
+std::optional<std::size_t> inner_mtu(std::size_t underlay_mtu, UnderlayFamily family,
+                                     Payload payload = Payload::IpPacket);
 
 }  // namespace squtun::protocol

@@ -58,3 +58,15 @@ TEST(MtuTest, SealedPacketFitsTheUnderlay) {
 
 }  // namespace
 }  // namespace squtun::protocol
+
+namespace squtun::protocol {
+namespace {
+
+TEST(MtuTest, TapFramesCarryTheEthernetHeader) {
+  EXPECT_EQ(encapsulation_overhead(UnderlayFamily::V4, Payload::EthernetFrame), 74u);
+  EXPECT_EQ(inner_mtu(1500, UnderlayFamily::V4, Payload::EthernetFrame), 1426u);
+  EXPECT_EQ(inner_mtu(1500, UnderlayFamily::V6, Payload::EthernetFrame), 1406u);
+}
+
+}  // namespace
+}  // namespace squtun::protocol
