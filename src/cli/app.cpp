@@ -1,6 +1,5 @@
 #include "cli/app.h"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,8 +10,10 @@
 #include "cli/config_file.h"
 #include "cli/options.h"
 #include "crypto/key_file.h"
+#include "daemon/control_socket.h"
 #include "daemon/detach.h"
 #include "daemon/log.h"
+#include "daemon/main_loop.h"
 #include "daemon/pid_file.h"
 #include "daemon/privileges.h"
 #include "daemon/tunnel.h"
@@ -71,25 +72,25 @@ std::optional<std::string> pidfile_path(const Options& o) {
   return default_pidfile(o.interface);
 }
 
-sigset_t handled_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int sig : {SIGTERM, SIGINT, SIGUSR1, SIGHUP}) sigaddset(&set, sig);
-  return set;
+// The control socket sits beside the pid file, or where the default pid file would be.
+std::string control_socket_path(const Options& o) {
+  return daemon::ControlSocket::path_beside(o.pidfile.value_or(default_pidfile(o.interface)));
 }
 
-void wait_for_stop_signal(const daemon::Tunnel& tunnel) {
-  const sigset_t set = handled_signals();
-  for (;;) {
-    int sig = 0;
-    if (sigwait(&set, &sig) != 0) continue;
-    if (sig == SIGUSR1) {
-      daemon::log_report("counters: " + tunnel.counters_report());
-    } else if (sig == SIGTERM || sig == SIGINT) {
-      daemon::log_info(std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
-      return;
-    }
+// `squtun show` must not cost a tunnel: without a writable directory it only warns.
+std::unique_ptr<daemon::ControlSocket> open_control_socket(const Options& o) {
+  try {
+    daemon::ensure_pid_directory(control_socket_path(o));
+    return std::make_unique<daemon::ControlSocket>(control_socket_path(o));
+  } catch (const std::exception& e) {
+    daemon::log_warning(std::string(e.what()) + "; 'squtun show' will not work");
+    return nullptr;
   }
+}
+
+int show_status(const Options& o) {
+  std::cout << daemon::query_control_socket(control_socket_path(o));
+  return kExitOk;
 }
 
 int run_tunnel(const Options& o) {
@@ -102,10 +103,7 @@ int run_tunnel(const Options& o) {
   tun::TunDevice tun = tun::TunDevice::open(o.interface, o.tap ? tun::Mode::Tap : tun::Mode::Tun);
   net::UdpSocket socket = net::UdpSocket::bind_any(o.listen_port);
 
-  // Signals are blocked before any thread exists, so only sigwait below sees them.
-  const sigset_t signals = handled_signals();
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  daemon::block_daemon_signals();
 
   daemon::Detacher detacher;
   if (!o.foreground) detacher.detach();
@@ -115,8 +113,10 @@ int run_tunnel(const Options& o) {
       daemon::ensure_pid_directory(*path);
       pidfile = std::make_unique<daemon::PidFile>(*path);
       if (user) pidfile->give_to(*user);
-      if (o.chroot_dir) pidfile->remove_from_outside_chroot(user);
     }
+    const auto control = open_control_socket(o);
+    if (pidfile && control) pidfile->also_remove(control->path());
+    if (pidfile && o.chroot_dir) pidfile->remove_from_outside_chroot(user);
     daemon::Tunnel tunnel(std::move(tun), std::move(socket), key, config);
     // Connects to syslog now: /dev/log is out of reach once chrooted.
     if (detacher.detached()) {
@@ -127,7 +127,7 @@ int run_tunnel(const Options& o) {
     daemon::log_info("tunnel up on " + o.interface + ", listening on UDP port " + std::to_string(o.listen_port) +
                      (o.peer_host ? ", peer " + config.fixed_endpoint->to_string() : ", waiting for the peer"));
     detacher.report_ready();
-    wait_for_stop_signal(tunnel);
+    daemon::serve_until_stopped(tunnel, control.get());
     tunnel.stop();
   } catch (const std::exception& e) {
     if (!detacher.detached()) throw;
@@ -157,6 +157,8 @@ int run_app(std::span<const std::string> args) {
         return print_mtu(o);
       case Options::Action::Run:
         return run_tunnel(o);
+      case Options::Action::Show:
+        return show_status(o);
     }
   } catch (const UsageError& e) {
     std::cerr << "squtun: " << e.what() << "\nTry 'squtun --help' for the options.\n";

@@ -158,7 +158,16 @@ void check_run_options(const Options& o) {
 
 Options parse_options(std::span<const std::string> args) {
   Options o;
-  for (std::size_t i = 0; i < args.size(); ++i) {
+  std::size_t first = 0;
+  if (!args.empty() && args[0] == "show") {
+    if (args.size() < 2 || args[1].empty() || args[1][0] == '-') {
+      throw UsageError("show needs the interface: squtun show IFNAME");
+    }
+    o.action = Options::Action::Show;
+    o.interface = args[1];
+    first = 2;
+  }
+  for (std::size_t i = first; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg.rfind("--", 0) == 0 && arg.size() > 2) {
       parse_long(arg, args, i, o);
@@ -179,6 +188,7 @@ std::string default_pidfile(const std::string& interface) {
 std::string usage_text() {
   return R"(Usage: squtun -l PORT [-p HOST -r PORT] -i IFNAME -k KEYFILE [options]
        squtun --config FILE [options]
+       squtun show IFNAME [--pidfile PATH]
        squtun -m MTU [-p HOST] [--tap]
        squtun --genkey
 
@@ -204,6 +214,8 @@ Tunnel:
                            long options (flags take yes or no); the command line overrides it
 
 Other actions:
+  show IFNAME              print the status and counters of the squtun running on IFNAME
+                           (asks it over the socket beside its pid file; root or its user)
   -m, --mtu MTU            print the TUN MTU for an underlay MTU and exit; subtracts 60
                            bytes (IPv4 20 + UDP 8 + squtun 32), or 80 if -p is an IPv6
                            address (IPv6 40 + UDP 8 + squtun 32); 14 more with --tap

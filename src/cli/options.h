@@ -15,7 +15,7 @@ class UsageError : public std::runtime_error {
 };
 
 struct Options {
-  enum class Action { Run, GenerateKey, PrintMtu, Help, Version };
+  enum class Action { Run, Show, GenerateKey, PrintMtu, Help, Version };
   Action action = Action::Run;
 
   std::uint16_t listen_port = 0;

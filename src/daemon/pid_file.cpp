@@ -70,6 +70,15 @@ void PidFile::give_to(const TargetUser& user) {
   if (fchownat(directory_.get(), name_.c_str(), user.uid, user.gid, AT_SYMLINK_NOFOLLOW) != 0) return;
 }
 
+void PidFile::also_remove(const std::string& path) {
+  if (directory_of(path) == directory_of(path_)) companions_.push_back(path.substr(path.rfind('/') + 1));
+}
+
+void PidFile::remove_files() const {
+  for (const auto& name : companions_) unlinkat(directory_.get(), name.c_str(), 0);
+  unlinkat(directory_.get(), name_.c_str(), 0);
+}
+
 void PidFile::remove_from_outside_chroot(const std::optional<TargetUser>& user) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
@@ -83,7 +92,7 @@ void PidFile::remove_from_outside_chroot(const std::optional<TargetUser>& user) 
     char byte = 0;
     while (read(read_end.get(), &byte, 1) < 0 && errno == EINTR) {
     }
-    unlinkat(directory_.get(), name_.c_str(), 0);
+    remove_files();
     _exit(0);
   }
   keeper_pid_ = pid;
@@ -93,7 +102,7 @@ void PidFile::remove_from_outside_chroot(const std::optional<TargetUser>& user) 
 
 PidFile::~PidFile() {
   if (keeper_pid_ < 0) {
-    unlinkat(directory_.get(), name_.c_str(), 0);
+    remove_files();
     return;
   }
   keeper_pipe_.reset();

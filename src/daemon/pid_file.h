@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "daemon/privileges.h"
 #include "net/fd.h"
@@ -20,6 +21,9 @@ class PidFile {
   PidFile& operator=(const PidFile&) = delete;
   ~PidFile();
 
+  // Removes another file of ours in the same directory (the control socket) with it.
+  void also_remove(const std::string& path);
+
   // Lets an unprivileged user we drop to remove the file at exit.
   void give_to(const TargetUser& user);
 
@@ -29,8 +33,11 @@ class PidFile {
   void remove_from_outside_chroot(const std::optional<TargetUser>& user);
 
  private:
+  void remove_files() const;
+
   std::string path_;
   std::string name_;
+  std::vector<std::string> companions_;
   net::Fd directory_;
   net::Fd keeper_pipe_;
   pid_t keeper_pid_ = -1;

@@ -223,6 +223,32 @@ void Tunnel::peer_address_changed(const protocol::Endpoint& now_at) {
   log_info("peer is now at " + now_at.to_string());
 }
 
+std::string Tunnel::status_report() const {
+  std::string peer = "(none yet)";
+  bool session = false;
+  {
+    const std::lock_guard lock(peer_mutex_);
+    if (const auto ep = peer_.endpoint()) peer = ep->to_string();
+    session = peer_.has_session();
+  }
+  auto line = [](std::string_view name, const std::string& value) { return std::string(name) + ": " + value + "\n"; };
+  auto count = [](const protocol::Counters::Counter& c) { return std::to_string(c.load(std::memory_order_relaxed)); };
+  std::string report = line("interface", tun_.name()) + line("listen_port", std::to_string(socket_.local_port())) +
+                       line("peer", peer) + line("session", session ? "up" : "down") +
+                       line("last_handshake_unix_ns", count(counters_.last_handshake_unix_ns)) +
+                       line("handshakes", count(counters_.handshakes_completed)) +
+                       line("initiations_sent", count(counters_.initiations_sent)) +
+                       line("responses_sent", count(counters_.responses_sent)) +
+                       line("rx_packets", count(counters_.rx_packets)) + line("rx_bytes", count(counters_.rx_bytes)) +
+                       line("tx_packets", count(counters_.tx_packets)) + line("tx_bytes", count(counters_.tx_bytes)) +
+                       line("keepalives_sent", count(counters_.keepalives_sent)) +
+                       line("keepalives_received", count(counters_.keepalives_received));
+  for (std::size_t i = 0; i < counters_.drops.size(); ++i) {
+    report += line("drop_" + std::string(protocol::drop_reason_name(static_cast<DropReason>(i))), count(counters_.drops[i]));
+  }
+  return report;
+}
+
 std::string Tunnel::counters_report() const {
   std::string peer = "unknown";
   {

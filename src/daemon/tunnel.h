@@ -34,6 +34,8 @@ class Tunnel : private protocol::PeerObserver {
 
   // A one-line summary of the traffic and drop counters (for SIGUSR1).
   std::string counters_report() const;
+  // `name: value` lines for `squtun show`: interface, port, peer, handshake, counters.
+  std::string status_report() const;
   const protocol::Counters& counters() const { return counters_; }
 
  private:

@@ -155,3 +155,19 @@ TEST(OptionsTest, DefaultPidfileFollowsTheSeed) {
 
 }  // namespace
 }  // namespace squtun::cli
+
+namespace squtun::cli {
+namespace {
+
+TEST(OptionsShowTest, ShowTakesTheInterface) {
+  const std::vector<std::string> args{"show", "tun0", "--pidfile", "/tmp/x.pid"};
+  const Options o = parse_options(args);
+  EXPECT_EQ(o.action, Options::Action::Show);
+  EXPECT_EQ(o.interface, "tun0");
+  EXPECT_EQ(o.pidfile, "/tmp/x.pid");
+  const std::vector<std::string> missing{"show"};
+  EXPECT_THROW(parse_options(missing), UsageError);
+}
+
+}  // namespace
+}  // namespace squtun::cli

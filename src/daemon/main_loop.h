@@ -1,0 +1,19 @@
+#pragma once
+
+#include <signal.h>
+
+namespace squtun::daemon {
+
+class ControlSocket;
+class Tunnel;
+
+// The signals the daemon handles. They are blocked in every thread (call before starting
+// any) so that only serve_until_stopped sees them.
+sigset_t daemon_signals();
+void block_daemon_signals();
+
+// Runs until SIGTERM or SIGINT: answers SIGUSR1 with the counters in the log and each
+// control socket connection with the status.
+void serve_until_stopped(const Tunnel& tunnel, ControlSocket* control);
+
+}  // namespace squtun::daemon
