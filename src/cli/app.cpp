@@ -58,6 +58,18 @@ void check_interface(const Options& o) {
   }
 }
 
+// An existing TAP device (the seed's `tunctl -t tun0` makes one) is used as TAP even
+// without --tap, so the seed's ifupdown stanza works as written; both ends then carry
+// Ethernet frames.
+tun::TunDevice open_device(const Options& o) {
+  if (o.tap) return tun::TunDevice::open(o.interface, tun::Mode::Tap);
+  if (tun::existing_device_mode(o.interface) == tun::Mode::Tap) {
+    daemon::log_info(o.interface + " is a TAP device (as tunctl makes them): carrying Ethernet frames");
+    return tun::TunDevice::open(o.interface, tun::Mode::Tap);
+  }
+  return tun::TunDevice::open(o.interface, tun::Mode::Tun);
+}
+
 protocol::PeerConfig peer_config(const Options& o) {
   protocol::PeerConfig config;
   if (o.peer_host) config.fixed_endpoint = net::resolve_endpoint(*o.peer_host, *o.peer_port);
@@ -100,7 +112,7 @@ int run_tunnel(const Options& o) {
   const protocol::PeerConfig config = peer_config(o);
   std::optional<daemon::TargetUser> user;
   if (o.user) user = daemon::lookup_user(*o.user);
-  tun::TunDevice tun = tun::TunDevice::open(o.interface, o.tap ? tun::Mode::Tap : tun::Mode::Tun);
+  tun::TunDevice tun = open_device(o);
   net::UdpSocket socket = net::UdpSocket::bind_any(o.listen_port);
 
   daemon::block_daemon_signals();
@@ -115,6 +127,7 @@ int run_tunnel(const Options& o) {
       if (user) pidfile->give_to(*user);
     }
     const auto control = open_control_socket(o);
+    if (control && user) control->give_to(user->uid, user->gid);
     if (pidfile && control) pidfile->also_remove(control->path());
     if (pidfile && o.chroot_dir) pidfile->remove_from_outside_chroot(user);
     daemon::Tunnel tunnel(std::move(tun), std::move(socket), key, config);
@@ -126,8 +139,10 @@ int run_tunnel(const Options& o) {
     tunnel.start();
     daemon::log_info("tunnel up on " + o.interface + ", listening on UDP port " + std::to_string(o.listen_port) +
                      (o.peer_host ? ", peer " + config.fixed_endpoint->to_string() : ", waiting for the peer"));
+    const net::Fd signals = daemon::open_signal_fd();
     detacher.report_ready();
-    daemon::serve_until_stopped(tunnel, control.get());
+    daemon::lock_down_running_process();
+    daemon::serve_until_stopped(signals, tunnel, control.get());
     tunnel.stop();
   } catch (const std::exception& e) {
     if (!detacher.detached()) throw;

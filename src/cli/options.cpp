@@ -158,25 +158,24 @@ void check_run_options(const Options& o) {
 
 Options parse_options(std::span<const std::string> args) {
   Options o;
-  std::size_t first = 0;
-  if (!args.empty() && args[0] == "show") {
-    if (args.size() < 2 || args[1].empty() || args[1][0] == '-') {
-      throw UsageError("show needs the interface: squtun show IFNAME");
-    }
-    o.action = Options::Action::Show;
-    o.interface = args[1];
-    first = 2;
-  }
-  for (std::size_t i = first; i < args.size(); ++i) {
+  bool show = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg.rfind("--", 0) == 0 && arg.size() > 2) {
       parse_long(arg, args, i, o);
     } else if (arg.size() > 1 && arg[0] == '-') {
       parse_short_cluster(arg, args, i, o);
+    } else if (arg == "show" && !show) {
+      if (i + 1 >= args.size() || args[i + 1].empty() || args[i + 1][0] == '-') {
+        throw UsageError("show needs the interface: squtun show IFNAME");
+      }
+      show = true;
+      o.interface = args[++i];
     } else {
       throw UsageError("unexpected argument '" + arg + "'");
     }
   }
+  if (show) o.action = Options::Action::Show;
   if (o.action == Options::Action::Run) check_run_options(o);
   return o;
 }

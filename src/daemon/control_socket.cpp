@@ -80,6 +80,13 @@ ControlSocket::~ControlSocket() {
   if (stat(path_.c_str(), &st) == 0 && st.st_dev == device_ && st.st_ino == inode_) unlink(path_.c_str());
 }
 
+void ControlSocket::give_to(uid_t uid, gid_t gid) {
+  if (chown(path_.c_str(), uid, gid) != 0) {
+    throw std::runtime_error("cannot hand control socket " + path_ + " to uid " + std::to_string(uid) + ": " +
+                             std::strerror(errno));
+  }
+}
+
 void ControlSocket::answer(const std::string& status) {
   net::Fd client(accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
   if (!client.valid()) return;

@@ -25,6 +25,9 @@ class ControlSocket {
   int fd() const { return listener_.get(); }
   const std::string& path() const { return path_; }
 
+  // Lets the user we drop to connect to the socket and remove it at exit.
+  void give_to(uid_t uid, gid_t gid);
+
   // Answers one waiting connection, if any, with `status`.
   void answer(const std::string& status);
 

@@ -13,7 +13,6 @@
 #include "daemon/control_socket.h"
 #include "daemon/log.h"
 #include "daemon/tunnel.h"
-#include "net/fd.h"
 
 namespace squtun::daemon {
 
@@ -30,10 +29,14 @@ void block_daemon_signals() {
   signal(SIGPIPE, SIG_IGN);
 }
 
-void serve_until_stopped(const Tunnel& tunnel, ControlSocket* control) {
+net::Fd open_signal_fd() {
   const sigset_t set = daemon_signals();
-  const net::Fd signals(signalfd(-1, &set, SFD_CLOEXEC));
+  net::Fd signals(signalfd(-1, &set, SFD_CLOEXEC));
   if (!signals.valid()) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
+  return signals;
+}
+
+void serve_until_stopped(const net::Fd& signals, const Tunnel& tunnel, ControlSocket* control) {
   std::array<pollfd, 2> fds{{{signals.get(), POLLIN, 0}, {control ? control->fd() : -1, POLLIN, 0}}};
   for (;;) {
     if (poll(fds.data(), fds.size(), -1) < 0) {

@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include "net/fd.h"
+
 namespace squtun::daemon {
 
 class ControlSocket;
@@ -12,8 +14,11 @@ class Tunnel;
 sigset_t daemon_signals();
 void block_daemon_signals();
 
+// A descriptor that reads the daemon's signals; made before the seccomp filter forbids it.
+net::Fd open_signal_fd();
+
 // Runs until SIGTERM or SIGINT: answers SIGUSR1 with the counters in the log and each
 // control socket connection with the status.
-void serve_until_stopped(const Tunnel& tunnel, ControlSocket* control);
+void serve_until_stopped(const net::Fd& signals, const Tunnel& tunnel, ControlSocket* control);
 
 }  // namespace squtun::daemon

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,8 +28,11 @@ std::string fix_hint(const std::string& dir) {
          " or choose another path with --pidfile PATH";
 }
 
-// In a freshly forked child: keeps only the two descriptors it needs.
+// In a freshly forked child: keeps only the two descriptors it needs, and lets go of the
+// terminal or pipe the daemon was started from.
 void close_all_but(int a, int b) {
+  const int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  for (int fd = 0; fd <= 2 && null_fd >= 0; ++fd) dup2(null_fd, fd);
   const int low = std::min(a, b);
   const int high = std::max(a, b);
   if (low > 3) close_range(3, low - 1, 0);
@@ -88,7 +92,14 @@ void PidFile::remove_from_outside_chroot(const std::optional<TargetUser>& user) 
   if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
     close_all_but(directory_.get(), read_end.get());
-    if (user && (setgid(user->gid) != 0 || setgroups(0, nullptr) != 0 || setuid(user->uid) != 0)) _exit(1);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (user) {
+      try {
+        become_user(*user);
+      } catch (const std::exception&) {
+        _exit(1);
+      }
+    }
     char byte = 0;
     while (read(read_end.get(), &byte, 1) < 0 && errno == EINTR) {
     }

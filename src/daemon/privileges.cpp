@@ -1,5 +1,7 @@
 #include "daemon/privileges.h"
 
+#include "daemon/seccomp_filter.h"
+
 #include <grp.h>
 #include <pwd.h>
 #include <sys/prctl.h>
@@ -24,16 +26,16 @@ void enter_chroot(const std::string& dir) {
   if (chdir("/") != 0) throw failure("--chroot " + dir + ": chdir /");
 }
 
-void become(const TargetUser& user) {
-  if (initgroups(user.name.c_str(), user.gid) != 0) throw failure("--user " + user.name + ": initgroups");
+}  // namespace
+
+void become_user(const TargetUser& user) {
+  if (setgroups(user.groups.size(), user.groups.data()) != 0) throw failure("--user " + user.name + ": setgroups");
   if (setgid(user.gid) != 0) throw failure("--user " + user.name + ": setgid");
   if (setuid(user.uid) != 0) throw failure("--user " + user.name + ": setuid");
   if (user.uid != 0 && setuid(0) == 0) {
     throw std::runtime_error("--user " + user.name + ": root privileges could be regained; refusing to run");
   }
 }
-
-}  // namespace
 
 TargetUser lookup_user(const std::string& name) {
   errno = 0;
@@ -42,7 +44,16 @@ TargetUser lookup_user(const std::string& name) {
     throw std::runtime_error("--user " + name + ": no such user" +
                              (errno ? std::string(" (") + std::strerror(errno) + ")" : std::string()));
   }
-  return {name, pw->pw_uid, pw->pw_gid};
+  TargetUser user{name, pw->pw_uid, pw->pw_gid, {}};
+  int count = 16;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    user.groups.resize(static_cast<std::size_t>(count));
+    if (getgrouplist(name.c_str(), user.gid, user.groups.data(), &count) >= 0) {
+      user.groups.resize(static_cast<std::size_t>(count));
+      return user;
+    }
+  }
+  throw std::runtime_error("--user " + name + ": cannot list its groups");
 }
 
 void drop_privileges(const std::optional<TargetUser>& user, const std::optional<std::string>& chroot_dir) {
@@ -52,11 +63,16 @@ void drop_privileges(const std::optional<TargetUser>& user, const std::optional<
                              "with no privileges to drop");
   }
   if (chroot_dir) enter_chroot(*chroot_dir);
-  if (user) become(*user);
-  // Nothing we exec could gain privileges (we exec nothing anyway), and no core dump or
-  // debugger of the same user can read the keys out of memory.
+  if (user) become_user(*user);
+  // Nothing we exec could gain privileges; we exec nothing anyway.
   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+void lock_down_running_process() {
+#ifndef SQUTUN_SANITIZER_BUILD
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  confine_system_calls();
+#endif
 }
 
 }  // namespace squtun::daemon

@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 #include <sys/types.h>
 
 namespace squtun::daemon {
@@ -10,7 +11,11 @@ struct TargetUser {
   std::string name;
   uid_t uid;
   gid_t gid;
+  std::vector<gid_t> groups;  // supplementary, looked up while /etc/group is in reach
 };
+
+// Becomes `user` for good: supplementary groups, gid, uid.
+void become_user(const TargetUser& user);
 
 // Looks the --user up (before any chroot hides /etc/passwd). Throws std::runtime_error
 // naming the user.
@@ -20,5 +25,10 @@ TargetUser lookup_user(const std::string& name);
 // uid) for good. Requires root for either step. Throws std::runtime_error naming the
 // step that failed.
 void drop_privileges(const std::optional<TargetUser>& user, const std::optional<std::string>& chroot_dir);
+
+// Once the tunnel runs: no core dumps or debugger of the same user (the keys stay out of
+// reach), and the seccomp filter (seccomp_filter.h). Sanitizer builds skip both, since
+// LeakSanitizer needs ptrace at exit. Throws std::runtime_error if the filter fails.
+void lock_down_running_process();
 
 }  // namespace squtun::daemon

@@ -9,6 +9,8 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <ios>
 #include <stdexcept>
 #include <utility>
 
@@ -134,6 +136,16 @@ bool TunDevice::write_packet(std::span<const std::uint8_t> packet) {
     n = ::write(fd_, packet.data(), packet.size());
   } while (n < 0 && errno == EINTR);
   return n == static_cast<ssize_t>(packet.size());
+}
+
+std::optional<Mode> existing_device_mode(const std::string& name) {
+  if (!interface_name_problem(name).empty()) return std::nullopt;
+  std::ifstream flags_file("/sys/class/net/" + name + "/tun_flags");
+  unsigned flags = 0;
+  if (!(flags_file >> std::hex >> flags)) return std::nullopt;
+  if (flags & IFF_TAP) return Mode::Tap;
+  if (flags & IFF_TUN) return Mode::Tun;
+  return std::nullopt;
 }
 
 bool interface_exists(const std::string& name) {

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <optional>
 #include <string>
 
 #include <unistd.h>
@@ -42,6 +43,10 @@ class TunDevice {
   std::string name_;
   Mode mode_ = Mode::Tun;
 };
+
+// The kind of an existing TUN/TAP interface (from sysfs), or nothing if there is no such
+// interface or it is not one. Debian's tunctl, as the seed uses it, makes TAP devices.
+std::optional<Mode> existing_device_mode(const std::string& name);
 
 // True if an interface of that name exists in this network namespace.
 bool interface_exists(const std::string& name);
