@@ -1,0 +1,516 @@
+# shellcheck shell=bash disable=SC2034  # globals here are read by the sourcing tests
+# tests/e2e/lib.sh — helpers sourced by squtun's end-to-end tests and scripts/demo.sh.
+#
+#   source "$(dirname "$0")/lib.sh"
+#   e2e_init "$@"            # root check, binary path ($1, default build/squtun), temp dir, traps
+#   netns_pair               # NS_A / NS_B joined by veth0: 198.18.0.1/24 <-> 198.18.0.2/24
+#   make_key "$E2E_TMP/key"
+#   tun_up "$NS_A" tun0 10.99.0.1/30
+#   start_daemon "$NS_A" -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$E2E_TMP/key"
+#   wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "no ping through the tunnel"
+#
+# Rules every helper keeps: processes are tracked and killed by their recorded PID only (never
+# by name); every namespace, user, file and device setting a test creates is undone by the EXIT
+# trap; every loop is bounded; conditions are polled with a deadline, never slept on.
+# Addresses: underlay 198.18.0.0/15 (RFC 2544 benchmarking range), tunnel-inner 10.x.
+
+set -euo pipefail
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$E2E_DIR/../.." && pwd)
+TEST_NAME=$(basename "${0%.sh}")
+
+SQUTUN=""            # absolute path of the binary under test
+E2E_TMP=""           # per-run temp dir (mode 0711 so unprivileged daemons can reach files in it)
+E2E_LOGS=""          # daemon and helper logs, dumped on failure
+E2E_SAN=""           # sanitizer reports (log_path), world-writable sticky dir
+TUN_MTU=""           # $SQUTUN -m 1500
+NS_A="" NS_B=""
+
+declare -a E2E_PIDS=()          # our background children, killed in cleanup
+declare -A E2E_KIND=()          # pid -> daemon|helper
+declare -A E2E_LABEL=()         # pid -> label (log file stem)
+declare -a E2E_FOREIGN=()       # detached daemons (not our children): pid list
+declare -a E2E_NETNS=()         # namespaces we created
+declare -a E2E_ATEXIT=()        # shell-quoted commands run (in reverse) by cleanup
+E2E_SEQ=0
+E2E_DONE_MSG="ALL PASSED"      # printed by cleanup on success
+E2E_SOFT_FAIL=0                 # set by cleanup checks that fail the run after the fact
+
+SPAWN_PID="" SPAWN_LOG=""       # results of spawn / start_daemon
+DAEMON_PID="" DAEMON_LOG=""
+WAIT_STATUS=""                  # exit status collected by reap/stop_daemon
+
+# ---------------------------------------------------------------------------------------------
+# messages
+
+now_ms() { local t=${EPOCHREALTIME//[!0-9]/}; echo $((10#$t / 1000)); }
+_ts() { printf '%(%H:%M:%S)T' -1; }
+info() { printf '[%s %s] %s\n' "$(_ts)" "$TEST_NAME" "$*"; }
+step() { printf '\n[%s %s] === %s\n' "$(_ts)" "$TEST_NAME" "$*"; }
+pass() { printf '[%s %s] PASS: %s\n' "$(_ts)" "$TEST_NAME" "$*"; }
+die() {
+  printf '[%s %s] FAIL: %s\n' "$(_ts)" "$TEST_NAME" "$*" >&2
+  exit 1
+}
+# elapsed seconds (3 decimals) since a now_ms timestamp
+since() { local d=$(($(now_ms) - $1)); printf '%d.%03d' $((d / 1000)) $((d % 1000)); }
+
+# ---------------------------------------------------------------------------------------------
+# setup and teardown
+
+# Not root: exit 77 (CTest's conventional "skipped" code when SKIP_RETURN_CODE 77 is set).
+require_root() {
+  if [[ $(id -u) -ne 0 ]]; then
+    printf '[%s] SKIP: end-to-end tests must run as root (they create network namespaces, TUN devices, users)\n' "$TEST_NAME" >&2
+    exit 77
+  fi
+}
+
+require_cmd() {
+  local c
+  for c in "$@"; do
+    command -v "$c" >/dev/null 2>&1 || die "required command '$c' not found (run scripts/test.sh to install dependencies)"
+  done
+}
+
+# e2e_init [BINARY]
+e2e_init() {
+  require_root
+  require_cmd ip ping socat sha256sum ss setpriv timeout
+  local bin=${1:-$REPO_ROOT/build/squtun}
+  [[ -f $bin && -x $bin ]] || die "squtun binary not found or not executable: $bin (build it first)"
+  SQUTUN=$(realpath "$bin")
+  E2E_TMP=$(mktemp -d "/tmp/squtun-e2e.$TEST_NAME.XXXXXX")
+  chmod 0711 "$E2E_TMP"
+  E2E_LOGS=$E2E_TMP/logs
+  E2E_SAN=$E2E_TMP/san
+  mkdir -p "$E2E_LOGS" "$E2E_SAN"
+  chmod 1777 "$E2E_SAN"
+  # Sanitizer reports go to files, so reports from detached or dropped-privilege daemons (whose
+  # stderr is gone) are still seen; cleanup fails the test if any appear.  Ignored by binaries
+  # built without sanitizers.
+  export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$E2E_SAN/asan"
+  export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$E2E_SAN/ubsan"
+  trap cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  TUN_MTU=$("$SQUTUN" -m 1500) || die "'$SQUTUN -m 1500' failed"
+  [[ $TUN_MTU =~ ^[0-9]+$ ]] || die "'squtun -m 1500' printed '$TUN_MTU', not a number"
+  info "binary: $SQUTUN   temp: $E2E_TMP   tun mtu: $TUN_MTU"
+}
+
+# atexit CMD ARGS... — run at cleanup, last registered first
+atexit() {
+  local q
+  printf -v q '%q ' "$@"
+  E2E_ATEXIT+=("$q")
+}
+
+_forget_pid() {
+  local p keep=()
+  for p in "${E2E_PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
+  E2E_PIDS=("${keep[@]}")
+  keep=()
+  for p in "${E2E_FOREIGN[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
+  E2E_FOREIGN=("${keep[@]}")
+}
+
+_dump_logs() {
+  local f
+  echo "----- logs of $TEST_NAME ($E2E_LOGS) -----" >&2
+  local n
+  for f in "$E2E_LOGS"/*; do
+    [[ -f $f ]] || continue
+    n=25
+    case $(basename "$f") in squtun* | launcher* | no-access*) n=150 ;; esac
+    echo "----- $(basename "$f") (last $n lines) -----" >&2
+    tail -n "$n" "$f" >&2
+  done
+  echo "----- end of logs -----" >&2
+}
+
+# _check_sanitizer_reports: any file in E2E_SAN or sanitizer text in a log fails the run.
+_check_sanitizer_reports() {
+  local f found=0
+  for f in "$E2E_SAN"/*; do
+    [[ -s $f ]] || continue
+    found=1
+    echo "----- sanitizer report $(basename "$f") -----" >&2
+    head -n 120 "$f" >&2
+  done
+  if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer' \
+    "$E2E_LOGS"/* >/dev/null 2>&1; then
+    found=1
+    echo "sanitizer errors in logs:" >&2
+    grep -HE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$E2E_LOGS"/* >&2 || true
+  fi
+  return $found
+}
+
+cleanup() {
+  local rc=$? pid ns i status
+  set +e
+  trap - EXIT INT TERM
+  # 1. our children: daemons get SIGTERM and must exit cleanly; helpers just go.
+  for pid in "${E2E_PIDS[@]}"; do
+    if [[ ${E2E_KIND[$pid]:-helper} == daemon ]]; then
+      if proc_alive "$pid"; then
+        _stop_pid "$pid" TERM 10 2>/dev/null
+        status=$WAIT_STATUS
+        if [[ $status != 0 && $status != 130 && $status != 143 ]]; then
+          echo "cleanup: daemon ${E2E_LABEL[$pid]} (pid $pid) exited with status $status after SIGTERM (expected 0)" >&2
+          E2E_SOFT_FAIL=1
+        fi
+      else
+        wait "$pid" 2>/dev/null
+        status=$?
+        echo "cleanup: daemon ${E2E_LABEL[$pid]} (pid $pid) had already exited with status $status" >&2
+        E2E_SOFT_FAIL=1
+      fi
+    else
+      _stop_pid "$pid" TERM 5 2>/dev/null
+    fi
+  done
+  E2E_PIDS=()
+  # 2. detached daemons we recorded (not our children)
+  for pid in "${E2E_FOREIGN[@]}"; do
+    kill_foreign "$pid"
+  done
+  E2E_FOREIGN=()
+  # 3. safety net: anything still running inside a namespace we created is ours; kill it by PID.
+  for ns in "${E2E_NETNS[@]}"; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do
+      echo "cleanup: leftover process $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)) in $ns, killing it" >&2
+      kill_foreign "$pid"
+    done
+  done
+  # 4. registered undo actions, last first
+  for ((i = ${#E2E_ATEXIT[@]} - 1; i >= 0; i--)); do
+    eval "${E2E_ATEXIT[$i]}" || echo "cleanup: '${E2E_ATEXIT[$i]}' failed" >&2
+  done
+  # 5. namespaces (their veth and TUN devices go with them)
+  for ns in "${E2E_NETNS[@]}"; do
+    ip netns del "$ns" 2>/dev/null || echo "cleanup: could not delete netns $ns" >&2
+  done
+  # 6. verdict
+  if [[ -n $E2E_TMP && -d $E2E_TMP ]]; then
+    _check_sanitizer_reports || { echo "cleanup: sanitizer reported errors" >&2; E2E_SOFT_FAIL=1; }
+    if [[ $rc -ne 0 || $E2E_SOFT_FAIL -ne 0 ]]; then
+      _dump_logs
+    fi
+    rm -rf "$E2E_TMP"
+  fi
+  if [[ $rc -eq 0 && $E2E_SOFT_FAIL -ne 0 ]]; then
+    rc=1
+  fi
+  if [[ $rc -eq 0 ]]; then
+    printf '[%s %s] %s\n' "$(_ts)" "$TEST_NAME" "$E2E_DONE_MSG"
+  else
+    printf '[%s %s] FAILED (exit %d)\n' "$(_ts)" "$TEST_NAME" "$rc" >&2
+  fi
+  exit "$rc"
+}
+
+# ---------------------------------------------------------------------------------------------
+# processes
+
+# proc_alive PID — running (a zombie counts as gone)
+proc_alive() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat:0:1} != [ZX] ]]
+}
+proc_gone() { ! proc_alive "$1"; }
+
+# proc_uid PID — effective uid from /proc/PID/status
+proc_uids() { awk '/^Uid:/ {print $2, $3, $4, $5}' "/proc/$1/status" 2>/dev/null; }
+proc_gids() { awk '/^Gid:/ {print $2, $3, $4, $5}' "/proc/$1/status" 2>/dev/null; }
+proc_capeff() { awk '/^CapEff:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
+
+# wait_for SECS CMD ARGS... — poll CMD every 0.1 s until it succeeds; 1 if SECS pass first.
+wait_for() {
+  local secs=$1 deadline i max
+  shift
+  deadline=$(($(now_ms) + secs * 1000))
+  max=$((secs * 10 + 10))
+  for ((i = 0; i < max; i++)); do
+    if "$@" >/dev/null 2>&1; then
+      return 0
+    fi
+    (($(now_ms) < deadline)) || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+# spawn KIND LABEL NS CMD ARGS... — background CMD in namespace NS ("-" = this one), stdout and
+# stderr appended to $E2E_LOGS/LABEL.log; sets SPAWN_PID, SPAWN_LOG.  KIND: daemon|helper.
+spawn() {
+  local kind=$1 label=$2 ns=$3
+  shift 3
+  SPAWN_LOG=$E2E_LOGS/$label.log
+  printf '### %s: %s\n' "$(_ts)" "$*" >>"$SPAWN_LOG"
+  if [[ $ns == - ]]; then
+    "$@" </dev/null >>"$SPAWN_LOG" 2>&1 &
+  else
+    ip netns exec "$ns" "$@" </dev/null >>"$SPAWN_LOG" 2>&1 &
+  fi
+  SPAWN_PID=$!
+  E2E_PIDS+=("$SPAWN_PID")
+  E2E_KIND[$SPAWN_PID]=$kind
+  E2E_LABEL[$SPAWN_PID]=$label
+}
+
+# start_daemon NS ARGS... — "$SQUTUN -f ARGS" in NS as root; sets DAEMON_PID and DAEMON_LOG.
+# `ip netns exec` execs (no fork), so the recorded PID is squtun's own.  DAEMON_PREFIX, if set,
+# is an array put before the binary; it must exec too (e.g. env VAR=value), never fork.
+DAEMON_PREFIX=()
+start_daemon() {
+  local ns=$1
+  shift
+  E2E_SEQ=$((E2E_SEQ + 1))
+  spawn daemon "squtun-${ns##*-}-$E2E_SEQ" "$ns" "${DAEMON_PREFIX[@]}" "$SQUTUN" -f "$@"
+  DAEMON_PID=$SPAWN_PID
+  DAEMON_LOG=$SPAWN_LOG
+  info "started squtun pid $DAEMON_PID in $ns: -f $*"
+}
+
+# start_daemon_as USER NS ARGS... — same, but as USER (setpriv execs: PID stays squtun's)
+start_daemon_as() {
+  local user=$1 ns=$2 gid
+  shift 2
+  gid=$(id -g "$user")
+  E2E_SEQ=$((E2E_SEQ + 1))
+  spawn daemon "squtun-${ns##*-}-$E2E_SEQ" "$ns" \
+    setpriv --reuid="$user" --regid="$gid" --init-groups "$SQUTUN" -f "$@"
+  DAEMON_PID=$SPAWN_PID
+  DAEMON_LOG=$SPAWN_LOG
+  info "started squtun pid $DAEMON_PID in $ns as $user: -f $*"
+}
+
+# _stop_pid PID SIG SECS — signal our child, wait up to SECS, SIGKILL if needed, reap.
+_stop_pid() {
+  local pid=$1 sig=$2 secs=$3
+  WAIT_STATUS=""
+  kill -s "$sig" "$pid" 2>/dev/null
+  if ! wait_for "$secs" proc_gone "$pid"; then
+    echo "process ${E2E_LABEL[$pid]:-$pid} (pid $pid) still running ${secs}s after SIG$sig; sending SIGKILL"
+    kill -s KILL "$pid" 2>/dev/null
+    wait_for 5 proc_gone "$pid"
+    WAIT_STATUS=timeout
+    wait "$pid" 2>/dev/null
+  else
+    wait "$pid" 2>/dev/null && WAIT_STATUS=0 || WAIT_STATUS=$?
+  fi
+  _forget_pid "$pid"
+  return 0
+}
+
+# stop_daemon PID [SIG] — end a daemon we started; it must go within 10 s, and after TERM/INT
+# exit cleanly (status 0, or the signal's 128+n if it re-raises).  Sets WAIT_STATUS.
+stop_daemon() {
+  local pid=$1 sig=${2:-TERM} t0
+  t0=$(now_ms)
+  proc_alive "$pid" || die "daemon ${E2E_LABEL[$pid]:-} (pid $pid) died before we stopped it"
+  _stop_pid "$pid" "$sig" 10 2>/dev/null # (bash's "Killed" job notice is noise here)
+  [[ $WAIT_STATUS != timeout ]] || die "daemon pid $pid did not exit within 10 s of SIG$sig"
+  case $sig in
+    TERM | INT)
+      [[ $WAIT_STATUS == 0 || $WAIT_STATUS == 143 || $WAIT_STATUS == 130 ]] ||
+        die "daemon pid $pid exited with status $WAIT_STATUS after SIG$sig (expected a clean exit)"
+      ;;
+  esac
+  info "stopped squtun pid $pid with SIG$sig in $(since "$t0") s (exit status $WAIT_STATUS)"
+}
+
+# stop_helper PID [SIG] — end a helper (ping, socat, iperf3) we spawned; status not checked
+stop_helper() { _stop_pid "$1" "${2:-TERM}" 5 2>/dev/null; }
+
+# reap PID SECS — wait for our child to exit on its own; sets WAIT_STATUS; 1 on timeout.
+reap() {
+  local pid=$1 secs=$2
+  WAIT_STATUS=""
+  wait_for "$secs" proc_gone "$pid" || return 1
+  wait "$pid" 2>/dev/null && WAIT_STATUS=0 || WAIT_STATUS=$?
+  _forget_pid "$pid"
+  return 0
+}
+
+# track_foreign PID — a detached daemon (not our child) that cleanup must end.
+track_foreign() { E2E_FOREIGN+=("$1"); }
+untrack_foreign() { _forget_pid "$1"; }
+
+# kill_foreign PID — SIGTERM, then SIGKILL after 5 s; polls (cannot wait on a non-child).
+kill_foreign() {
+  local pid=$1
+  proc_alive "$pid" || return 0
+  kill -s TERM "$pid" 2>/dev/null
+  if ! wait_for 5 proc_gone "$pid"; then
+    kill -s KILL "$pid" 2>/dev/null
+    wait_for 5 proc_gone "$pid" || echo "cleanup: pid $pid survived SIGKILL" >&2
+  fi
+  _forget_pid "$pid"
+}
+
+# ---------------------------------------------------------------------------------------------
+# network namespaces
+
+# netns_new SUFFIX — create and register "sq-$$-SUFFIX" with lo up; name in NETNS_NAME.
+netns_new() {
+  NETNS_NAME="sq-$$-$1"
+  ip netns add "$NETNS_NAME" || die "ip netns add $NETNS_NAME failed"
+  E2E_NETNS+=("$NETNS_NAME")
+  # IPv4 only: no IPv6 router solicitations or MLD reports wandering through the tunnels
+  # (they would be traffic the tests did not ask for, e.g. refreshing a NAT mapping).
+  ip netns exec "$NETNS_NAME" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+    net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1 || true
+  ip -n "$NETNS_NAME" link set lo up
+}
+
+# veth_link NS1 IF1 ADDR1 NS2 IF2 ADDR2 — veth pair between two namespaces, addresses, up.
+veth_link() {
+  local ns1=$1 if1=$2 a1=$3 ns2=$4 if2=$5 a2=$6
+  ip -n "$ns1" link add "$if1" type veth peer name "$if2" netns "$ns2" || die "creating veth $ns1/$if1 <-> $ns2/$if2 failed"
+  ip -n "$ns1" addr add "$a1" dev "$if1"
+  ip -n "$ns2" addr add "$a2" dev "$if2"
+  ip -n "$ns1" link set "$if1" up
+  ip -n "$ns2" link set "$if2" up
+}
+
+# netns_pair — NS_A (198.18.0.1/24) and NS_B (198.18.0.2/24) joined by veth0.
+netns_pair() {
+  netns_new a
+  NS_A=$NETNS_NAME
+  netns_new b
+  NS_B=$NETNS_NAME
+  veth_link "$NS_A" veth0 198.18.0.1/24 "$NS_B" veth0 198.18.0.2/24
+  wait_for 10 ns_ping "$NS_A" 198.18.0.2 || die "underlay veth $NS_A <-> $NS_B does not pass ping"
+  info "namespaces $NS_A (198.18.0.1) and $NS_B (198.18.0.2) joined by veth0"
+}
+
+ns_exec() {
+  local ns=$1
+  shift
+  ip netns exec "$ns" "$@"
+}
+
+# ns_ping NS ADDR — one echo, 1 s timeout
+ns_ping() { ip netns exec "$1" ping -n -q -c 1 -W 1 "$2" >/dev/null 2>&1; }
+
+# link_stat NS IF COUNTER — e.g. rx_bytes, tx_packets
+link_stat() { ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"; }
+
+# tcp_listening NS PORT
+tcp_listening() { [[ -n $(ip netns exec "$1" ss -Hltn "sport = :$2") ]]; }
+
+# udp_listening NS PORT
+udp_listening() { [[ -n $(ip netns exec "$1" ss -Huan "sport = :$2") ]]; }
+
+# route_dev NS ADDR — the device the kernel would send ADDR through
+route_dev() { ip -n "$1" -o route get "$2" 2>/dev/null | sed -n 's/.* dev \([^ ]*\).*/\1/p'; }
+
+# ---------------------------------------------------------------------------------------------
+# squtun pieces
+
+# make_key FILE [OWNER] — squtun --genkey into FILE, mode 0600
+make_key() {
+  local f=$1 owner=${2:-}
+  (umask 077 && "$SQUTUN" --genkey >"$f") || die "squtun --genkey failed"
+  chmod 600 "$f"
+  if [[ -n $owner ]]; then
+    chown "$owner:$(id -g "$owner")" "$f"
+  fi
+  grep -qE '^[0-9a-fA-F]{64}$' "$f" || die "squtun --genkey wrote something other than 64 hex digits: $(head -c 100 "$f")"
+}
+
+# tun_up NS IF ADDR/PREFIX [USER] — persistent TUN device (owned by USER), address, MTU, up
+tun_up() {
+  local ns=$1 ifn=$2 addr=$3 user=${4:-}
+  if [[ -n $user ]]; then
+    ip -n "$ns" tuntap add dev "$ifn" mode tun user "$user" || die "ip tuntap add $ifn (user $user) in $ns failed"
+  else
+    ip -n "$ns" tuntap add dev "$ifn" mode tun || die "ip tuntap add $ifn in $ns failed"
+  fi
+  tun_config "$ns" "$ifn" "$addr"
+}
+
+# tun_config NS IF ADDR/PREFIX — address, MTU, up on an existing (e.g. daemon-created) device
+tun_config() {
+  local ns=$1 ifn=$2 addr=$3
+  ip -n "$ns" addr add "$addr" dev "$ifn" || die "ip addr add $addr dev $ifn in $ns failed"
+  ip -n "$ns" link set dev "$ifn" mtu "$TUN_MTU" || die "setting mtu $TUN_MTU on $ifn in $ns failed"
+  ip -n "$ns" link set dev "$ifn" up || die "ip link set $ifn up in $ns failed"
+}
+
+# link_exists NS IF
+link_exists() { ip -n "$1" link show dev "$2" >/dev/null 2>&1; }
+link_gone() { ! link_exists "$@"; }
+
+# file_grew FILE SIZE — FILE is now larger than SIZE bytes
+file_grew() { (($(stat -c %s "$1") > $2)); }
+
+# usr1_counters PID LOG — SIGUSR1 to a daemon started with start_daemon; prints what it then
+# logged (the counters line); fails if nothing arrives within 5 s
+usr1_counters() {
+  local pid=$1 log=$2 size0
+  size0=$(stat -c %s "$log")
+  kill -s USR1 "$pid" || return 1
+  wait_for 5 file_grew "$log" "$size0" || return 1
+  tail -c +"$((size0 + 1))" "$log"
+}
+
+# ---------------------------------------------------------------------------------------------
+# traffic
+
+# ping_report FROM_NS ADDR COUNT — a short ping run, prints the summary; fails on any loss
+ping_report() {
+  local ns=$1 addr=$2 count=${3:-5} out
+  out=$(ip netns exec "$ns" ping -n -c "$count" -i 0.2 -W 2 "$addr" 2>&1) ||
+    die "ping $addr from $ns failed:"$'\n'"$out"
+  printf '%s\n' "$out" | tail -n 2 | sed "s/^/    [$ns -> $addr] /"
+  grep -q ' 0% packet loss' <<<"$out" || die "packet loss pinging $addr from $ns:"$'\n'"$out"
+}
+
+# tcp_transfer FROM_NS TO_NS TO_ADDR PORT MIB — socat MIB MiB of random data, sha256-checked.
+tcp_transfer() {
+  local from=$1 to=$2 addr=$3 port=$4 mib=$5
+  local src=$E2E_TMP/xfer-$port.src dst=$E2E_TMP/xfer-$port.dst rpid t0 secs h1 h2
+  head -c "${mib}M" /dev/urandom >"$src"
+  rm -f "$dst"
+  spawn helper "socat-recv-$port" "$to" socat -u "TCP-LISTEN:$port,bind=$addr,reuseaddr" "CREATE:$dst"
+  rpid=$SPAWN_PID
+  wait_for 10 tcp_listening "$to" "$port" || die "receiver (socat) did not listen on $addr:$port in $to"
+  t0=$(now_ms)
+  ip netns exec "$from" timeout 120 socat -u "OPEN:$src" "TCP:$addr:$port,connect-timeout=10" ||
+    die "sending ${mib} MiB from $from to $addr:$port failed or timed out"
+  reap "$rpid" 60 || die "receiver socat ($to $addr:$port) still running 60 s after the sender finished"
+  secs=$(since "$t0")
+  [[ $WAIT_STATUS == 0 ]] || die "receiver socat exited with status $WAIT_STATUS"
+  h1=$(sha256sum <"$src" | cut -d' ' -f1)
+  h2=$(sha256sum <"$dst" | cut -d' ' -f1)
+  [[ $h1 == "$h2" ]] ||
+    die "sha256 mismatch for ${mib} MiB $from -> $addr: sent $h1, received $h2 ($(stat -c %s "$dst") bytes)"
+  info "transfer ${mib} MiB $from -> $addr:$port: sha256 ok ($h1), ${secs} s, $(awk -v m="$mib" -v s="$secs" 'BEGIN { if (s > 0) printf "%.0f", m * 8 * 1.048576 / s; else print "inf" }') Mbit/s"
+  rm -f "$src" "$dst"
+}
+
+# iperf_run CLIENT_NS SERVER_NS SERVER_ADDR SECS [extra client args] — sets IPERF_MBPS
+IPERF_MBPS=""
+iperf_run() {
+  local cns=$1 sns=$2 addr=$3 secs=$4 spid out
+  shift 4
+  require_cmd iperf3
+  spawn helper iperf3-server "$sns" iperf3 -s -1 -B "$addr" -p 5201
+  spid=$SPAWN_PID
+  wait_for 10 tcp_listening "$sns" 5201 || die "iperf3 server did not start in $sns"
+  out=$(ip netns exec "$cns" timeout $((secs + 30)) iperf3 -c "$addr" -p 5201 -t "$secs" -f m "$@" 2>&1) ||
+    die "iperf3 client in $cns failed:"$'\n'"$out"
+  printf '%s\n' "$out" >>"$E2E_LOGS/iperf3-client.log"
+  reap "$spid" 15 || stop_helper "$spid"
+  IPERF_MBPS=$(awk '/receiver/ { for (i = 1; i <= NF; i++) if ($i == "Mbits/sec") v = $(i - 1) } END { print v }' <<<"$out")
+  [[ -n $IPERF_MBPS ]] || die "could not read a receiver figure from iperf3 output:"$'\n'"$out"
+  awk -v v="$IPERF_MBPS" 'BEGIN { exit !(v > 0) }' || die "iperf3 measured zero throughput:"$'\n'"$out"
+  printf '%s\n' "$out" | grep -E 'sender|receiver' | sed "s/^/    /"
+}
