@@ -54,7 +54,6 @@ make_key "$UKEY" "$U"
 [[ $(stat -c '%U %a' "$UKEY") == "$U 600" ]] || die "key file is $(stat -c '%U %a' "$UKEY")"
 
 tun_up "$NS_A" tun0 10.99.0.1/30 "$U"
-# (Debian's tunctl, the seed's "tunctl -u U -t tun0", can only make TAP devices: not used here)
 tun_up "$NS_B" tun0 10.99.0.2/30 "$U"
 for ns in "$NS_A" "$NS_B"; do
   owner=$(ip netns exec "$ns" cat /sys/class/net/tun0/owner)
@@ -108,6 +107,25 @@ tcp_transfer "$NS_B" "$NS_A" 10.99.0.1 5002 16
 stop_daemon "$PID_A" TERM
 stop_daemon "$PID_B" TERM
 pass "unprivileged tunnel: ping and 16 MiB each way, sha256-checked"
+
+step "the seed's recipe: tunctl -u $U -t tun1 (Debian's tunctl makes a TAP device)"
+require_cmd tunctl
+for ns in "$NS_A" "$NS_B"; do
+  ip netns exec "$ns" tunctl -u "$U" -t tun1 >/dev/null || die "tunctl -u $U -t tun1 failed in $ns"
+done
+tun_config "$NS_A" tun1 10.98.0.1/30
+tun_config "$NS_B" tun1 10.98.0.2/30
+start_daemon_as "$U" "$NS_A" -v -l 7788 -p 198.18.0.2 -r 7787 -i tun1 -k "$UKEY"
+PID_A=$DAEMON_PID
+start_daemon_as "$U" "$NS_B" -v -l 7787 -p 198.18.0.1 -r 7788 -i tun1 -k "$UKEY"
+PID_B=$DAEMON_PID
+wait_for 10 ns_ping "$NS_A" 10.98.0.2 || die "no ping through tunctl-made devices run by $U within 10 s"
+check_unprivileged "$PID_A"
+tcp_transfer "$NS_B" "$NS_A" 10.98.0.1 5004 8
+stop_daemon "$PID_A" TERM
+stop_daemon "$PID_B" TERM
+for ns in "$NS_A" "$NS_B"; do ip netns exec "$ns" tunctl -d tun1 >/dev/null; done
+pass "tunctl-made devices: ping and 8 MiB sha256-checked as $U"
 
 step "-u $U from root; B also --chroot and its own (transient) TUN device"
 JAIL=$E2E_TMP/jail
