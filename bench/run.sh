@@ -1,0 +1,692 @@
+#!/usr/bin/env bash
+# bench/run.sh — squtun against wireguard-go and the bare link, in one run (issue 6).
+#
+#   bash bench/run.sh [--quick] [--out FILE] [--no-install] [--build-dir DIR] [--time SECS]
+#
+# As root on Debian 12. Installs what it needs (iperf3, iproute2, wireguard-tools, Debian's
+# wireguard-go, build tools, Google Benchmark), unpacks the bookworm-backports wireguard-go
+# into bench/.cache/ without installing it, builds squtun in Release in its own build
+# directory, then measures over two network namespaces joined by a veth pair, one tunnel at a
+# time: the bare veth, squtun (and squtun --no-offload when the binary has that option), and
+# both wireguard-go builds. Prints a table with every figure and its ratio to the modern
+# wireguard-go (and to the bare veth for throughput) and writes it as TSV. bench/README.md
+# explains every figure.
+#
+# Rules kept: every process is started by this script, recorded by PID and killed by that PID
+# in the EXIT trap; the namespaces go with it; every loop and wait is bounded; all traffic
+# stays inside the two namespaces (underlay 198.18.0.0/15, tunnels 10.x).
+
+# shellcheck disable=SC2317,SC2015  # functions run from traps and wait_for; A && B || C on purpose
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$BENCH_DIR/.." && pwd)
+
+QUICK=0
+OUT=""
+INSTALL=1
+BUILD_DIR=$REPO_ROOT/build-bench
+SECS=""
+
+usage() {
+  cat <<'EOF'
+Usage: bash bench/run.sh [options]        (as root, on Debian 12)
+  --quick          short runs (3 s per iperf3 test instead of 10), brief micro-benchmarks
+  --out FILE       write the TSV there (default: bench/results/DATE.tsv)
+  --time SECS      seconds per iperf3 test (overrides the 10, or the 3 of --quick)
+  --no-install     skip apt-get (everything must be installed already; the backports
+                   wireguard-go is taken from bench/.cache if it was fetched before)
+  --build-dir DIR  Release build directory (default: build-bench in the repository)
+  -h, --help       this help
+Environment: SQUTUN_BENCH_CMAKE_ARGS adds arguments to the cmake configure step.
+EOF
+}
+
+while (($#)); do
+  case $1 in
+    --quick) QUICK=1 ;;
+    --out) OUT=${2:?--out needs a file}; shift ;;
+    --out=*) OUT=${1#--out=} ;;
+    --time) SECS=${2:?--time needs seconds}; shift ;;
+    --time=*) SECS=${1#--time=} ;;
+    --no-install) INSTALL=0 ;;
+    --build-dir) BUILD_DIR=${2:?--build-dir needs a directory}; shift ;;
+    --build-dir=*) BUILD_DIR=${1#--build-dir=} ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "bench/run.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+if [[ -z $SECS ]]; then
+  SECS=$((QUICK ? 3 : 10))
+fi
+[[ $SECS =~ ^[0-9]+$ ]] && ((SECS >= 1 && SECS <= 120)) || { echo "--time: 1 to 120 seconds" >&2; exit 2; }
+
+STAMP=$(date +%Y-%m-%d_%H%M%S)
+if [[ -z $OUT ]]; then
+  OUT=$BENCH_DIR/results/$STAMP.tsv
+fi
+mkdir -p "$(dirname "$OUT")"
+OUT=$(cd "$(dirname "$OUT")" && pwd)/$(basename "$OUT")
+MICRO_JSON=${OUT%.tsv}.micro.json
+
+# ---------------------------------------------------------------------------------------------
+# messages, processes, cleanup
+
+now_ms() { local t=${EPOCHREALTIME//[!0-9]/}; echo $((10#$t / 1000)); }
+log() { printf '[%(%H:%M:%S)T bench] %s\n' -1 "$*"; }
+die() { printf '[%(%H:%M:%S)T bench] ERROR: %s\n' -1 "$*" >&2; exit 1; }
+
+if [[ $(id -u) -ne 0 ]]; then
+  die "run as root: it installs packages, creates network namespaces and TUN devices"
+fi
+
+TMP=$(mktemp -d /tmp/squtun-bench.XXXXXX)
+LOGS=$TMP/logs
+mkdir -p "$LOGS"
+NS_A="sqb-$$-a"
+NS_B="sqb-$$-b"
+declare -a PIDS=()          # everything we started in the background
+declare -A PID_LABEL=()
+declare -a NETNS=()
+declare -a WG_SOCKS=()      # /var/run/wireguard/IF.sock of our wireguard-go daemons
+SPAWN_PID=""
+
+proc_alive() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat:0:1} != [ZX] ]]
+}
+
+# wait_for SECS CMD... — poll every 0.1 s until CMD succeeds; 1 if SECS pass first
+wait_for() {
+  local secs=$1 deadline i
+  shift
+  deadline=$(($(now_ms) + secs * 1000))
+  for ((i = 0; i < secs * 10 + 10; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    (($(now_ms) < deadline)) || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+forget_pid() {
+  local p keep=()
+  for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
+  PIDS=("${keep[@]}")
+}
+
+# stop_pid PID — SIGTERM, up to 5 s, then SIGKILL; reaps our child
+stop_pid() {
+  local pid=$1
+  if proc_alive "$pid"; then
+    kill -s TERM "$pid" 2>/dev/null || true
+    if ! wait_for 5 eval '! proc_alive '"$pid"; then
+      kill -s KILL "$pid" 2>/dev/null || true
+      wait_for 5 eval '! proc_alive '"$pid" || log "pid $pid (${PID_LABEL[$pid]:-?}) survived SIGKILL"
+    fi
+  fi
+  wait "$pid" 2>/dev/null || true
+  forget_pid "$pid"
+}
+
+# spawn LABEL NS CMD... — CMD in the background in NS, output to $LOGS/LABEL.log; sets
+# SPAWN_PID. `ip netns exec` and `env` exec, so the PID is the command's own.
+spawn() {
+  local label=$1 ns=$2
+  shift 2
+  printf '### %(%H:%M:%S)T %s\n' -1 "$*" >>"$LOGS/$label.log"
+  ip netns exec "$ns" "$@" </dev/null >>"$LOGS/$label.log" 2>&1 &
+  SPAWN_PID=$!
+  PIDS+=("$SPAWN_PID")
+  PID_LABEL[$SPAWN_PID]=$label
+}
+
+cleanup() {
+  local rc=$? pid ns s
+  set +e
+  trap - EXIT INT TERM
+  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+  # Safety net: anything still inside our namespaces was started by us; end it by PID.
+  for ns in "${NETNS[@]}"; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do
+      log "leftover pid $pid in $ns: $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null); killing it"
+      kill -s KILL "$pid" 2>/dev/null
+    done
+  done
+  for ns in "${NETNS[@]}"; do ip netns del "$ns" 2>/dev/null || log "could not delete netns $ns"; done
+  for s in "${WG_SOCKS[@]}"; do rm -f "$s"; done
+  if [[ $rc -ne 0 && -d $LOGS ]]; then
+    for s in "$LOGS"/*.log; do
+      [[ -f $s ]] || continue
+      echo "----- $(basename "$s") (last 15 lines) -----" >&2
+      tail -n 15 "$s" >&2
+    done
+  fi
+  rm -rf "$TMP"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------------------------------------
+# 1. install
+
+WG_BPO="" WG_BPO_VERSION="" WG_BPO_WHY=""
+CACHE=$BENCH_DIR/.cache
+
+fetch_backports_wireguard_go() {
+  # A private apt configuration that knows only bookworm-backports, on the mirror this
+  # machine already uses for bookworm; the .deb is unpacked, never installed.
+  local apt=$CACHE/apt uri deb
+  uri=$(apt-cache policy 2>/dev/null | awk '$3 ~ /^bookworm\/main$/ && $2 ~ /^(https?|mirror\+https?):/ { print $2; exit }')
+  if [[ -z $uri ]]; then
+    WG_BPO_WHY="no Debian bookworm mirror found in this machine's apt sources"
+    return 1
+  fi
+  rm -rf "$apt" "$CACHE/wireguard-go-bpo.new"
+  mkdir -p "$apt/lists/partial" "$apt/archives/partial" "$apt/sources.list.d" "$apt/preferences.d" "$apt/deb"
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri bookworm-backports main" >"$apt/sources.list"
+  local opts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o "Dir::Etc::SourceParts=$apt/sources.list.d"
+    -o "Dir::Etc::Preferences=$apt/preferences" -o "Dir::Etc::PreferencesParts=$apt/preferences.d"
+    -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache::Archives=$apt/archives"
+    -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache=" -o "APT::Sandbox::User=root")
+  if ! timeout 300 apt-get "${opts[@]}" update >"$LOGS/apt-backports.log" 2>&1; then
+    WG_BPO_WHY="apt-get update of bookworm-backports failed (see the log)"
+    tail -n 5 "$LOGS/apt-backports.log" >&2
+    return 1
+  fi
+  if ! (cd "$apt/deb" && timeout 300 apt-get "${opts[@]}" download wireguard-go/bookworm-backports) >>"$LOGS/apt-backports.log" 2>&1; then
+    WG_BPO_WHY="apt-get download wireguard-go/bookworm-backports failed"
+    tail -n 5 "$LOGS/apt-backports.log" >&2
+    return 1
+  fi
+  deb=$(find "$apt/deb" -maxdepth 1 -name "wireguard-go_*.deb" | head -n 1)
+  [[ -n $deb ]] || { WG_BPO_WHY="the backports .deb did not arrive"; return 1; }
+  dpkg-deb -x "$deb" "$CACHE/wireguard-go-bpo.new" || { WG_BPO_WHY="dpkg-deb -x failed"; return 1; }
+  dpkg-deb -f "$deb" Version >"$CACHE/wireguard-go-bpo.new/VERSION"
+  rm -rf "$CACHE/wireguard-go-bpo"
+  mv "$CACHE/wireguard-go-bpo.new" "$CACHE/wireguard-go-bpo"
+}
+
+install_deps() {
+  log "installing: apt-get update; iperf3 iproute2 wireguard-tools wireguard-go jq, build tools"
+  export DEBIAN_FRONTEND=noninteractive
+  timeout 600 apt-get update >"$LOGS/apt.log" 2>&1 || { tail -n 20 "$LOGS/apt.log" >&2; die "apt-get update failed"; }
+  timeout 900 apt-get install -y --no-install-recommends \
+    iperf3 iproute2 iputils-ping wireguard-tools wireguard-go jq procps \
+    build-essential cmake pkg-config libssl-dev libseccomp-dev libbenchmark-dev \
+    >>"$LOGS/apt.log" 2>&1 || { tail -n 20 "$LOGS/apt.log" >&2; die "apt-get install failed"; }
+  log "fetching wireguard-go from bookworm-backports into bench/.cache (not installed)"
+  mkdir -p "$CACHE"
+  fetch_backports_wireguard_go || log "backports wireguard-go: $WG_BPO_WHY"
+}
+
+if ((INSTALL)); then
+  install_deps
+fi
+for c in ip iperf3 ping jq cmake; do
+  command -v "$c" >/dev/null 2>&1 || die "'$c' not found (run without --no-install)"
+done
+if [[ -x $CACHE/wireguard-go-bpo/usr/bin/wireguard-go ]]; then
+  WG_BPO=$CACHE/wireguard-go-bpo/usr/bin/wireguard-go
+  WG_BPO_VERSION=$(cat "$CACHE/wireguard-go-bpo/VERSION" 2>/dev/null || echo "?")
+  if [[ -n $WG_BPO_WHY ]]; then
+    log "using the backports wireguard-go fetched earlier ($WG_BPO_VERSION)"
+    WG_BPO_WHY=""
+  fi
+elif [[ -z $WG_BPO_WHY ]]; then
+  WG_BPO_WHY="not fetched (run without --no-install)"
+fi
+WG_DEB=$(command -v wireguard-go || true)
+WG_DEB_VERSION=$(dpkg-query -W -f '${Version}' wireguard-go 2>/dev/null || echo "")
+WG_DEB_WHY=""
+[[ -n $WG_DEB ]] || WG_DEB_WHY="wireguard-go is not installed"
+command -v wg >/dev/null 2>&1 || { WG_DEB_WHY="wg (wireguard-tools) is not installed"; WG_BPO_WHY=${WG_BPO_WHY:-$WG_DEB_WHY}; WG_BPO=""; WG_DEB=""; }
+
+# ---------------------------------------------------------------------------------------------
+# 2. build
+
+log "building squtun (Release) in $BUILD_DIR"
+cmake_args=(-S "$REPO_ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DSQUTUN_TESTS=OFF -DSQUTUN_BENCH=ON)
+# GCC 12 at -O3 reports a false -Wrestrict inside std::string (GCC bug 105329), which the
+# project's -Werror would turn into a failed build; it stays a warning here.
+if ! ${CXX:-c++} -dM -E -x c++ /dev/null 2>/dev/null | grep -q __clang__; then
+  cmake_args+=("-DCMAKE_CXX_FLAGS=-Wno-error=restrict")
+fi
+# shellcheck disable=SC2206  # word splitting wanted
+cmake_args+=(${SQUTUN_BENCH_CMAKE_ARGS:-})
+cmake "${cmake_args[@]}" >"$LOGS/build.log" 2>&1 || { tail -n 30 "$LOGS/build.log" >&2; die "cmake configure failed"; }
+cmake --build "$BUILD_DIR" -j"$(nproc)" --target squtun >>"$LOGS/build.log" 2>&1 ||
+  { tail -n 40 "$LOGS/build.log" >&2; die "building squtun failed"; }
+SQUTUN=$BUILD_DIR/squtun
+MICRO=""
+MICRO_WHY=""
+if grep -qs '/squtun_micro_bench.dir$' "$BUILD_DIR/CMakeFiles/TargetDirectories.txt"; then
+  if cmake --build "$BUILD_DIR" -j"$(nproc)" --target squtun_micro_bench >>"$LOGS/build.log" 2>&1; then
+    MICRO=$BUILD_DIR/bench/squtun_micro_bench
+  else
+    tail -n 30 "$LOGS/build.log" >&2
+    MICRO_WHY="building squtun_micro_bench failed"
+  fi
+else
+  MICRO_WHY="no squtun_micro_bench target: the top-level CMakeLists.txt lacks option SQUTUN_BENCH / add_subdirectory(bench)"
+fi
+SQUTUN_VERSION=$("$SQUTUN" --version 2>&1 | head -n 1)
+HAS_NO_OFFLOAD=0
+if "$SQUTUN" --help 2>&1 | grep -q -- --no-offload; then HAS_NO_OFFLOAD=1; fi
+
+# ---------------------------------------------------------------------------------------------
+# 3. namespaces
+
+INNER_MTU=1420
+PORT=5201
+IPERF_TIMEOUT=$((SECS + 30))
+
+netns_new() {
+  ip netns add "$1" || die "ip netns add $1 failed"
+  NETNS+=("$1")
+  ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1 || true
+  ip -n "$1" link set lo up
+}
+ns_ping() { ip netns exec "$1" ping -n -q -c 1 -W 1 "$2" >/dev/null 2>&1; }
+tcp_listening() { [[ -n $(ip netns exec "$1" ss -Hltn "sport = :$2") ]]; }
+link_exists() { ip -n "$1" link show dev "$2" >/dev/null 2>&1; }
+
+netns_new "$NS_A"
+netns_new "$NS_B"
+ip -n "$NS_A" link add veth0 type veth peer name veth0 netns "$NS_B" || die "creating the veth pair failed"
+ip -n "$NS_A" addr add 198.18.0.1/24 dev veth0
+ip -n "$NS_B" addr add 198.18.0.2/24 dev veth0
+ip -n "$NS_A" link set veth0 up
+ip -n "$NS_B" link set veth0 up
+wait_for 10 ns_ping "$NS_A" 198.18.0.2 || die "the veth pair does not pass ping"
+log "namespaces $NS_A (198.18.0.1) and $NS_B (198.18.0.2) joined by veth0"
+
+# ---------------------------------------------------------------------------------------------
+# 4. measurements. Results go to R[tunnel/figure] (a number or "n/a"); notes to NOTE[tunnel].
+
+declare -A R=()
+declare -A NOTE=()
+DAEMONS=()       # PIDs of the current tunnel's two daemons
+CLK_TCK=$(getconf CLK_TCK)
+
+# iperf_json OUTFILE ADDR ARGS... — one iperf3 test from NS_A to a one-shot server in NS_B;
+# JSON in OUTFILE. 1 if it failed.
+iperf_json() {
+  local out=$1 addr=$2 spid rc=0
+  shift 2
+  spawn iperf3-server "$NS_B" iperf3 -s -1 -B "$addr" -p "$PORT"
+  spid=$SPAWN_PID
+  if ! wait_for 10 tcp_listening "$NS_B" "$PORT"; then
+    stop_pid "$spid"
+    return 1
+  fi
+  ip netns exec "$NS_A" timeout "$IPERF_TIMEOUT" iperf3 -c "$addr" -p "$PORT" -J "$@" >"$out" 2>>"$LOGS/iperf3-client.log" || rc=1
+  wait_for 10 eval '! proc_alive '"$spid" || true
+  stop_pid "$spid"
+  if ((rc)) || jq -e '.error' "$out" >/dev/null 2>&1; then
+    { echo "### iperf3 -c $addr $*"; jq -r '.error // empty' "$out" 2>/dev/null; } >>"$LOGS/iperf3-client.log"
+    return 1
+  fi
+}
+
+cpu_ticks() { # sum of utime+stime of the current daemons
+  local pid stat total=0 f
+  for pid in "${DAEMONS[@]}"; do
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+    read -ra f <<<"${stat##*) }"
+    total=$((total + f[11] + f[12])) # fields 14 and 15 of the whole line
+  done
+  echo "$total"
+}
+
+peak_rss_kib() { # largest VmHWM among the current daemons
+  local pid v max=0
+  for pid in "${DAEMONS[@]}"; do
+    v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) || return 1
+    [[ -n $v ]] || return 1
+    ((v > max)) && max=$v
+  done
+  echo "$max"
+}
+
+# tcp_test TUNNEL FIGURE ADDR [ARGS...] — receiver Mbit/s; CPU per KiB for tcp1_fwd
+tcp_test() {
+  local t=$1 fig=$2 addr=$3 json=$TMP/$1-$2.json c0="" c1="" bytes
+  shift 3
+  if ((${#DAEMONS[@]})); then c0=$(cpu_ticks) || c0=""; fi
+  if ! iperf_json "$json" "$addr" -t "$SECS" "$@"; then
+    R[$t/$fig]=n/a
+    log "  $fig: iperf3 failed"
+    return 0
+  fi
+  if ((${#DAEMONS[@]})); then c1=$(cpu_ticks) || c1=""; fi
+  R[$t/$fig]=$(jq -r '.end.sum_received.bits_per_second / 1e6' "$json")
+  bytes=$(jq -r '.end.sum_received.bytes' "$json")
+  log "  $fig: $(printf '%.0f' "${R[$t/$fig]}") Mbit/s received"
+  if [[ $fig == tcp1_fwd ]]; then
+    if [[ -n $c0 && -n $c1 ]] && ((bytes > 0)); then
+      R[$t/cpu_ns_per_kib]=$(awk -v d=$((c1 - c0)) -v hz="$CLK_TCK" -v b="$bytes" 'BEGIN { printf "%.1f", d * 1e9 / hz / (b / 1024) }')
+      log "  daemon CPU: $((c1 - c0)) ticks for $bytes bytes = ${R[$t/cpu_ns_per_kib]} ns/KiB"
+    else
+      R[$t/cpu_ns_per_kib]=n/a
+    fi
+  fi
+}
+
+udp_test() {
+  local t=$1 addr=$2 json=$TMP/$1-udp.json
+  if ! iperf_json "$json" "$addr" -u -l 64 -b 0 -t "$SECS"; then
+    R[$t/udp64_kpps]=n/a
+    log "  udp64: iperf3 failed"
+    return 0
+  fi
+  # Received datagrams: received bytes / 64 (sum_received.packets counts the lost too).
+  R[$t/udp64_kpps]=$(jq -r '.end.sum_received.bytes / 64 / .end.sum_received.seconds / 1000' "$json")
+  log "  udp64: $(printf '%.1f' "${R[$t/udp64_kpps]}") kpps received ($(jq -r '.end.sum_sent.packets / .end.sum_sent.seconds / 1000 | floor' "$json") kpps sent)"
+}
+
+# ping_avg ADDR — "avg_ms loss%" of ping -i 0.01 -c 200
+ping_avg() {
+  local out
+  out=$(ip netns exec "$NS_A" timeout 30 ping -n -q -i 0.01 -c 200 -W 1 "$1" 2>&1) || true
+  printf '%s\n' "$out" >>"$LOGS/ping.log"
+  awk -F'[/ ]+' '/packet loss/ { for (i = 1; i <= NF; i++) if ($i ~ /%$/) loss = $i }
+    /^(rtt|round-trip)/ { avg = $8 } END { if (avg == "") print "n/a", loss; else print avg, loss }' <<<"$out"
+}
+
+ping_tests() {
+  local t=$1 addr=$2 r cpid json=$TMP/$1-pingload.json
+  read -ra r <<<"$(ping_avg "$addr")"
+  R[$t/ping_idle_ms]=${r[0]}
+  log "  ping idle: ${r[0]} ms avg, ${r[1]:-?} loss"
+  # Under load: one TCP stream A->B for the ping's 2 s and a margin either side.
+  spawn iperf3-server "$NS_B" iperf3 -s -1 -B "$addr" -p "$PORT"
+  local spid=$SPAWN_PID
+  if ! wait_for 10 tcp_listening "$NS_B" "$PORT"; then
+    stop_pid "$spid"
+    R[$t/ping_load_ms]=n/a R[$t/ping_load_loss_pct]=n/a
+    return 0
+  fi
+  spawn iperf3-load "$NS_A" timeout 40 iperf3 -c "$addr" -p "$PORT" -t 5 -J
+  cpid=$SPAWN_PID
+  sleep 1
+  read -ra r <<<"$(ping_avg "$addr")"
+  R[$t/ping_load_ms]=${r[0]}
+  local loss=${r[1]:-n/a}
+  R[$t/ping_load_loss_pct]=${loss%\%}
+  log "  ping under load: ${r[0]} ms avg, ${r[1]:-?} loss"
+  wait_for 45 eval '! proc_alive '"$cpid" || true
+  stop_pid "$cpid"
+  wait_for 10 eval '! proc_alive '"$spid" || true
+  stop_pid "$spid"
+}
+
+# measure TUNNEL ADDR_IN_B — every figure through the tunnel to ADDR_IN_B
+measure() {
+  local t=$1 addr=$2 k
+  ping_tests "$t" "$addr"
+  tcp_test "$t" tcp1_fwd "$addr"
+  tcp_test "$t" tcp1_rev "$addr" -R
+  tcp_test "$t" tcp4_fwd "$addr" -P 4
+  tcp_test "$t" tcp4_rev "$addr" -P 4 -R
+  udp_test "$t" "$addr"
+  if ((${#DAEMONS[@]})); then
+    for k in "${DAEMONS[@]}"; do
+      proc_alive "$k" || NOTE[$t]="${NOTE[$t]:+${NOTE[$t]}; }a daemon (pid $k) died during the run"
+    done
+    k=$(peak_rss_kib) && R[$t/rss_mib]=$(awk -v k="$k" 'BEGIN { printf "%.1f", k / 1024 }') || R[$t/rss_mib]=n/a
+    log "  peak RSS (larger daemon): ${R[$t/rss_mib]} MiB"
+  fi
+}
+
+mark_na() { # TUNNEL REASON
+  local f
+  for f in "${FIGURES[@]}"; do R[$1/$f]=n/a; done
+  NOTE[$1]=$2
+  log "$1: n/a ($2)"
+}
+
+stop_tunnel() { # ends the current daemons and removes their devices
+  local pid
+  for pid in "${DAEMONS[@]}"; do stop_pid "$pid"; done
+  DAEMONS=()
+  local ifn
+  for ifn in "$@"; do
+    ip -n "$NS_A" link del dev "$ifn" 2>/dev/null || true
+    ip -n "$NS_B" link del dev "$ifn" 2>/dev/null || true
+  done
+}
+
+# addr_up NS IF ADDR — address, inner MTU, up
+addr_up() {
+  ip -n "$1" addr add "$3" dev "$2" && ip -n "$1" link set dev "$2" mtu "$INNER_MTU" && ip -n "$1" link set dev "$2" up
+}
+
+# --- the tunnels -----------------------------------------------------------------------------
+
+run_veth() {
+  log "bare veth (198.18.0.1 -> 198.18.0.2, MTU 1500)"
+  DAEMONS=()
+  measure veth 198.18.0.2
+  R[veth/cpu_ns_per_kib]=- R[veth/rss_mib]=-
+}
+
+run_squtun() { # TUNNEL [extra squtun options]
+  local t=$1 net
+  shift
+  net=$([[ $t == squtun ]] && echo 10.91.1 || echo 10.91.2)
+  log "$t (${net}.1 -> ${net}.2, inner MTU $INNER_MTU) $*"
+  local key=$TMP/squtun.key
+  (umask 077 && "$SQUTUN" --genkey >"$key")
+  spawn "$t-a" "$NS_A" "$SQUTUN" -f -l 7778 -p 198.18.0.2 -r 7777 -i sqa -k "$key" --pidfile "$TMP/$t-a.pid" "$@"
+  DAEMONS+=("$SPAWN_PID")
+  spawn "$t-b" "$NS_B" "$SQUTUN" -f -l 7777 -p 198.18.0.1 -r 7778 -i sqb -k "$key" --pidfile "$TMP/$t-b.pid" "$@"
+  DAEMONS+=("$SPAWN_PID")
+  if ! wait_for 10 link_exists "$NS_A" sqa || ! wait_for 10 link_exists "$NS_B" sqb; then
+    mark_na "$t" "squtun did not create its TUN device (see its log)"
+    tail -n 5 "$LOGS/$t-a.log" "$LOGS/$t-b.log" >&2 || true
+    stop_tunnel sqa sqb
+    return 0
+  fi
+  addr_up "$NS_A" sqa "${net}.1/24" && addr_up "$NS_B" sqb "${net}.2/24" || die "configuring the squtun devices failed"
+  if ! wait_for 15 ns_ping "$NS_A" "${net}.2"; then
+    mark_na "$t" "no ping through the tunnel within 15 s"
+    stop_tunnel sqa sqb
+    return 0
+  fi
+  measure "$t" "${net}.2"
+  stop_tunnel sqa sqb
+}
+
+run_wireguard_go() { # TUNNEL BINARY NET
+  local t=$1 bin=$2 net=$3 tag
+  tag=$([[ $t == wggo_deb12 ]] && echo o || echo n)
+  # wireguard-go's UAPI socket is /var/run/wireguard/IF.sock, shared by every namespace:
+  # the names carry our PID so that nothing else's socket is touched.
+  local ifa="wg$tag$$a" ifb="wg$tag$$b"
+  log "$t: $bin (${net}.1 -> ${net}.2, inner MTU $INNER_MTU)"
+  (umask 077 && wg genkey >"$TMP/$t-a.key" && wg genkey >"$TMP/$t-b.key")
+  local pub_a pub_b
+  pub_a=$(wg pubkey <"$TMP/$t-a.key")
+  pub_b=$(wg pubkey <"$TMP/$t-b.key")
+  WG_SOCKS+=("/var/run/wireguard/$ifa.sock" "/var/run/wireguard/$ifb.sock")
+  spawn "$t-a" "$NS_A" env WG_PROCESS_FOREGROUND=1 "$bin" -f "$ifa"
+  DAEMONS+=("$SPAWN_PID")
+  spawn "$t-b" "$NS_B" env WG_PROCESS_FOREGROUND=1 "$bin" -f "$ifb"
+  DAEMONS+=("$SPAWN_PID")
+  if ! wait_for 10 test -S "/var/run/wireguard/$ifa.sock" || ! wait_for 10 test -S "/var/run/wireguard/$ifb.sock"; then
+    mark_na "$t" "wireguard-go did not open its UAPI socket (see its log)"
+    stop_tunnel "$ifa" "$ifb"
+    return 0
+  fi
+  ip netns exec "$NS_A" wg set "$ifa" private-key "$TMP/$t-a.key" listen-port 51820 \
+    peer "$pub_b" allowed-ips "${net}.0/24" endpoint 198.18.0.2:51821 &&
+    ip netns exec "$NS_B" wg set "$ifb" private-key "$TMP/$t-b.key" listen-port 51821 \
+      peer "$pub_a" allowed-ips "${net}.0/24" endpoint 198.18.0.1:51820 &&
+    addr_up "$NS_A" "$ifa" "${net}.1/24" && addr_up "$NS_B" "$ifb" "${net}.2/24" ||
+    { mark_na "$t" "configuring wireguard-go failed"; stop_tunnel "$ifa" "$ifb"; return 0; }
+  if ! wait_for 15 ns_ping "$NS_A" "${net}.2"; then
+    mark_na "$t" "no ping through the tunnel within 15 s"
+    stop_tunnel "$ifa" "$ifb"
+    return 0
+  fi
+  measure "$t" "${net}.2"
+  stop_tunnel "$ifa" "$ifb"
+}
+
+# ---------------------------------------------------------------------------------------------
+# 5. run everything
+
+TUNNELS=(veth squtun squtun_nooff wggo_deb12 wggo_bpo)
+declare -A TITLE=([veth]="bare veth" [squtun]="squtun" [squtun_nooff]="squtun no-offload"
+  [wggo_deb12]="wg-go 20220316" [wggo_bpo]="wg-go 20231211")
+FIGURES=(tcp1_fwd tcp1_rev tcp4_fwd tcp4_rev udp64_kpps ping_idle_ms ping_load_ms ping_load_loss_pct
+  cpu_ns_per_kib rss_mib)
+declare -A FIG_TITLE=(
+  [tcp1_fwd]="TCP 1 stream A->B" [tcp1_rev]="TCP 1 stream B->A"
+  [tcp4_fwd]="TCP 4 streams A->B" [tcp4_rev]="TCP 4 streams B->A"
+  [udp64_kpps]="UDP 64 B received" [ping_idle_ms]="ping RTT idle" [ping_load_ms]="ping RTT under load"
+  [ping_load_loss_pct]="ping loss under load"
+  [cpu_ns_per_kib]="daemon CPU per KiB" [rss_mib]="daemon peak RSS")
+declare -A FIG_UNIT=([tcp1_fwd]=Mbit/s [tcp1_rev]=Mbit/s [tcp4_fwd]=Mbit/s [tcp4_rev]=Mbit/s
+  [udp64_kpps]=kpps [ping_idle_ms]=ms [ping_load_ms]=ms [ping_load_loss_pct]=% [cpu_ns_per_kib]=ns/KiB [rss_mib]=MiB)
+THROUGHPUT=(tcp1_fwd tcp1_rev tcp4_fwd tcp4_rev udp64_kpps)
+
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+T0=$(now_ms)
+log "measuring: ${SECS} s per iperf3 test; load average before: $LOAD0"
+
+run_veth
+run_squtun squtun
+if ((HAS_NO_OFFLOAD)); then
+  run_squtun squtun_nooff --no-offload
+else
+  mark_na squtun_nooff "not implemented: squtun has no --no-offload option yet"
+  NOTE[squtun]="no offloads implemented yet"
+fi
+if [[ -n $WG_DEB ]]; then
+  run_wireguard_go wggo_deb12 "$WG_DEB" 10.92.1
+  NOTE[wggo_deb12]="${NOTE[wggo_deb12]:-Debian 12 package $WG_DEB_VERSION}"
+else
+  mark_na wggo_deb12 "$WG_DEB_WHY"
+fi
+if [[ -n $WG_BPO ]]; then
+  run_wireguard_go wggo_bpo "$WG_BPO" 10.92.2
+  NOTE[wggo_bpo]="${NOTE[wggo_bpo]:-bookworm-backports $WG_BPO_VERSION, unpacked in bench/.cache}"
+else
+  mark_na wggo_bpo "$WG_BPO_WHY"
+fi
+LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# Micro-benchmarks, briefly.
+MICRO_LINES=()
+declare -A MICRO_R=()
+if [[ -n $MICRO ]]; then
+  log "micro-benchmarks (squtun_micro_bench)"
+  # seconds per benchmark, a plain number as Google Benchmark 1.7 (Debian 12) wants it
+  min_time=$( ((QUICK)) && echo 0.05 || echo 0.2)
+  if timeout 300 "$MICRO" --benchmark_min_time="$min_time" --benchmark_out="$MICRO_JSON" \
+    --benchmark_out_format=json >"$LOGS/micro.log" 2>&1; then
+    micro_get() { jq -r --arg n "$1" ".benchmarks[] | select(.name == \$n) | $2" "$MICRO_JSON"; }
+    # Google Benchmark reports cpu_time in ns (time_unit) and bytes_per_second from CPU time.
+    MICRO_R[seal_1420]=$(micro_get BM_SealPacket/bytes:1420 '.bytes_per_second / 1e6')
+    MICRO_R[open_1420]=$(micro_get BM_OpenPacket/bytes:1420 '.bytes_per_second / 1e6')
+    MICRO_R[seal_64]=$(micro_get BM_SealPacket/bytes:64 '.cpu_time')
+    MICRO_R[open_64]=$(micro_get BM_OpenPacket/bytes:64 '.cpu_time')
+    MICRO_R[replay_reordered]=$(micro_get BM_ReplayAcceptReordered/block:64/late_by:1000 '.cpu_time')
+    MICRO_R[peer_rx_batch64]=$(micro_get BM_PeerReceiveCommitBatch '.cpu_time')
+    MICRO_LINES+=("$(printf 'seal 1420 B %.0f MB/s, open 1420 B %.0f MB/s; seal 64 B %.0f ns, open 64 B %.0f ns (CPU time per packet)' \
+      "${MICRO_R[seal_1420]:-0}" "${MICRO_R[open_1420]:-0}" "${MICRO_R[seal_64]:-0}" "${MICRO_R[open_64]:-0}")")
+    MICRO_LINES+=("$(printf 'replay window accept (reordered) %.1f ns; Peer receive+commit per batch of 64: %.0f ns' \
+      "${MICRO_R[replay_reordered]:-0}" "${MICRO_R[peer_rx_batch64]:-0}")")
+  else
+    tail -n 10 "$LOGS/micro.log" >&2
+    MICRO_WHY="squtun_micro_bench failed"
+  fi
+fi
+[[ -n $MICRO_WHY ]] && MICRO_LINES+=("n/a: $MICRO_WHY")
+
+# ---------------------------------------------------------------------------------------------
+# 6. the table
+
+REF=wggo_bpo
+is_num() { [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
+ratio() { # VALUE REFERENCE — VALUE/REFERENCE with two decimals, or "n/a"
+  if is_num "$1" && is_num "$2" && awk -v r="$2" 'BEGIN { exit !(r > 0) }'; then
+    awk -v v="$1" -v r="$2" 'BEGIN { x = v / r; printf (x < 0.1 ? "%.3f" : "%.2f"), x }'
+  else
+    echo n/a
+  fi
+}
+fmt() { # FIGURE VALUE
+  is_num "$2" || { echo "$2"; return; }
+  case $1 in
+    tcp*) printf '%.0f' "$2" ;;
+    udp64_kpps | rss_mib | ping_load_loss_pct) printf '%.1f' "$2" ;;
+    ping_*) printf '%.3f' "$2" ;;
+    cpu_*) printf '%.0f' "$2" ;;
+  esac
+}
+
+{
+  printf '# squtun bench %s\thost %s\tkernel %s\t%s cores\t%s s per test%s\n' "$STAMP" "$(hostname)" \
+    "$(uname -r)" "$(nproc)" "$SECS" "$( ((QUICK)) && echo ' (--quick)')"
+  printf '# load average before %s, after %s\tsqutun %s\twireguard-go Debian %s\tbackports %s\n' \
+    "$LOAD0" "$LOAD1" "$SQUTUN_VERSION" "${WG_DEB_VERSION:-n/a}" "${WG_BPO_VERSION:-n/a}"
+  printf 'tunnel\tfigure\tunit\tvalue\tratio_to_%s\tratio_to_veth\tnote\n' "$REF"
+  for t in "${TUNNELS[@]}"; do
+    for f in "${FIGURES[@]}"; do
+      v=${R[$t/$f]:-n/a}
+      rv=n/a
+      for x in "${THROUGHPUT[@]}"; do [[ $x == "$f" ]] && rv=$(ratio "$v" "${R[veth/$f]:-}"); done
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$f" "${FIG_UNIT[$f]}" "$(fmt "$f" "$v")" \
+        "$(ratio "$v" "${R[$REF/$f]:-}")" "$rv" "${NOTE[$t]:-}"
+    done
+  done
+  declare -A micro_unit=([seal_1420]=MB/s [open_1420]=MB/s [seal_64]=ns [open_64]=ns
+    [replay_reordered]=ns [peer_rx_batch64]=ns)
+  for k in seal_1420 open_1420 seal_64 open_64 replay_reordered peer_rx_batch64; do
+    is_num "${MICRO_R[$k]:-}" || continue
+    printf 'micro\t%s\t%s\t%.1f\tn/a\tn/a\t%s\n' "$k" "${micro_unit[$k]}" "${MICRO_R[$k]}" "CPU time, squtun_micro_bench"
+  done
+} >"$OUT"
+
+cell() { # TUNNEL FIGURE — "value ×ratio"
+  local v=${R[$1/$2]:-n/a} r
+  r=$(ratio "$v" "${R[$REF/$2]:-}")
+  if [[ $v == n/a || $v == - ]]; then printf '%s' "$v"; elif [[ $r == n/a ]]; then fmt "$2" "$v"; else printf '%s x%s' "$(fmt "$2" "$v")" "$r"; fi
+}
+
+echo
+echo "squtun benchmark $STAMP: ${SECS} s per test$( ((QUICK)) && echo ' (--quick)'), $(nproc) cores, kernel $(uname -r)"
+echo "load average before $LOAD0, after $LOAD1; took $(( ($(now_ms) - T0) / 1000 )) s"
+echo "each cell: value xRATIO, the ratio to ${TITLE[$REF]} (throughput: higher is better; RTT, CPU, RSS: lower)"
+printf '%-22s %-7s' figure unit
+for t in "${TUNNELS[@]}"; do printf ' %-17s' "${TITLE[$t]}"; done
+echo
+for f in "${FIGURES[@]}"; do
+  printf '%-22s %-7s' "${FIG_TITLE[$f]}" "${FIG_UNIT[$f]}"
+  for t in "${TUNNELS[@]}"; do printf ' %-17s' "$(cell "$t" "$f")"; done
+  echo
+done
+echo "throughput as a fraction of the bare veth:"
+for f in "${THROUGHPUT[@]}"; do
+  printf '%-22s %-7s' "${FIG_TITLE[$f]}" ""
+  for t in "${TUNNELS[@]}"; do printf ' %-17s' "$(ratio "${R[$t/$f]:-}" "${R[veth/$f]:-}")"; done
+  echo
+done
+echo "notes:"
+for t in "${TUNNELS[@]}"; do
+  [[ -n ${NOTE[$t]:-} ]] && echo "  ${TITLE[$t]}: ${NOTE[$t]}"
+done
+echo "  CPU: utime+stime of both daemons over the TCP 1-stream A->B test / KiB received; RSS: larger VmHWM"
+echo "micro-benchmarks:"
+for l in "${MICRO_LINES[@]}"; do echo "  $l"; done
+echo "TSV: $OUT"
+[[ -n $MICRO && -f $MICRO_JSON ]] && echo "micro-benchmark JSON: $MICRO_JSON"
+exit 0
