@@ -18,6 +18,7 @@
 #include "daemon/privileges.h"
 #include "daemon/tunnel.h"
 #include "net/resolve.h"
+#include "net/resolver_process.h"
 #include "protocol/mtu.h"
 #include "tun/tun_device.h"
 
@@ -32,9 +33,25 @@ constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
+// The underlay's family for -m: that of -b, else of a -p address. A -p host name is not
+// looked up (the address may change, and DNS may not be up when ifupdown asks): it counts
+// as IPv6, whose larger header fits either family.
+protocol::UnderlayFamily mtu_family(const Options& o) {
+  using protocol::Endpoint;
+  std::optional<Endpoint::Family> family;
+  if (o.bind_address) family = net::literal_family(*o.bind_address);
+  if (!family && o.peer_host) family = net::literal_family(*o.peer_host).value_or(Endpoint::Family::V6);
+  return family == Endpoint::Family::V6 ? protocol::UnderlayFamily::V6 : protocol::UnderlayFamily::V4;
+}
+
+// The local address of -b, with the -l port.
+std::optional<protocol::Endpoint> bind_endpoint(const Options& o) {
+  if (!o.bind_address) return std::nullopt;
+  return net::parse_address(*o.bind_address, o.listen_port);
+}
+
 int print_mtu(const Options& o) {
-  const bool v6 = o.peer_host && net::is_ipv6_literal(*o.peer_host);
-  const auto family = v6 ? protocol::UnderlayFamily::V6 : protocol::UnderlayFamily::V4;
+  const auto family = mtu_family(o);
   const auto payload = o.tap ? protocol::Payload::EthernetFrame : protocol::Payload::IpPacket;
   const auto mtu = protocol::inner_mtu(o.underlay_mtu, family, payload);
   if (!mtu) {
@@ -70,9 +87,27 @@ tun::TunDevice open_device(const Options& o) {
   return tun::TunDevice::open(o.interface, tun::Mode::Tun);
 }
 
+// A socket bound to one address (-b) reaches only peers of its family.
+protocol::Endpoint::Family peer_family(const Options& o) {
+  const auto local = bind_endpoint(o);
+  return local ? local->family : protocol::Endpoint::Family::None;
+}
+
+// -p NAME: a helper process looks the name up again whenever handshakes go unanswered
+// (net/resolver_process.h). It runs as the daemon will (--user), but outside --chroot,
+// where /etc/hosts and /etc/resolv.conf are. Forked while the process has one thread.
+std::optional<net::ResolverProcess> peer_name_resolver(const Options& o, const std::optional<daemon::TargetUser>& user) {
+  if (!o.peer_host || net::literal_family(*o.peer_host)) return std::nullopt;
+  const std::string host = *o.peer_host;
+  const std::uint16_t port = *o.peer_port;
+  const protocol::Endpoint::Family family = peer_family(o);
+  return net::ResolverProcess::spawn([host, port, family] { return net::resolve_endpoint(host, port, family); },
+                                     [&user] { daemon::drop_privileges(user, std::nullopt); });
+}
+
 protocol::PeerConfig peer_config(const Options& o) {
   protocol::PeerConfig config;
-  if (o.peer_host) config.fixed_endpoint = net::resolve_endpoint(*o.peer_host, *o.peer_port);
+  if (o.peer_host) config.fixed_endpoint = net::resolve_endpoint(*o.peer_host, *o.peer_port, peer_family(o));
   config.persistent_keepalive = std::chrono::seconds(o.keepalive_seconds);
   if (o.clock_skew_seconds) config.max_clock_skew = std::chrono::seconds(*o.clock_skew_seconds);
   return config;
@@ -113,7 +148,8 @@ int run_tunnel(const Options& o) {
   std::optional<daemon::TargetUser> user;
   if (o.user) user = daemon::lookup_user(*o.user);
   tun::TunDevice tun = open_device(o);
-  net::UdpSocket socket = net::UdpSocket::bind_any(o.listen_port);
+  const auto local = bind_endpoint(o);
+  net::UdpSocket socket = local ? net::UdpSocket::bind_to(*local) : net::UdpSocket::bind_any(o.listen_port);
 
   daemon::block_daemon_signals();
 
@@ -131,6 +167,7 @@ int run_tunnel(const Options& o) {
     if (pidfile && control) pidfile->also_remove(control->path());
     if (pidfile && o.chroot_dir) pidfile->remove_from_outside_chroot(user);
     daemon::Tunnel tunnel(std::move(tun), std::move(socket), key, config);
+    if (auto resolver = peer_name_resolver(o, user)) tunnel.follow_peer_name(*o.peer_host, std::move(*resolver));
     // Connects to syslog now: /dev/log is out of reach once chrooted.
     if (detacher.detached()) {
       daemon::configure_log(daemon::log_level_for_verbosity(o.verbosity), daemon::LogSink::Syslog);

@@ -11,8 +11,8 @@
 namespace squtun::cli {
 namespace {
 
-constexpr std::array<std::string_view, 10> kValueOptions{
-    "listen", "peer", "peer-port", "interface", "key", "keepalive", "clock-skew", "pidfile", "user", "chroot"};
+constexpr std::array<std::string_view, 11> kValueOptions{
+    "listen", "bind", "peer", "peer-port", "interface", "key", "keepalive", "clock-skew", "pidfile", "user", "chroot"};
 constexpr std::array<std::string_view, 4> kFlagOptions{"foreground", "verbose", "quiet", "tap"};
 
 std::string_view trim(std::string_view s) {
@@ -50,6 +50,8 @@ std::vector<std::string> config_arguments(std::string_view text, const std::stri
     const std::string_view line = trim(raw);
     if (line.empty() || line.front() == '#') continue;
     const std::string where = origin + ":" + std::to_string(line_number);
+    // A C string would end at the NUL and silently use a different value.
+    if (line.find('\0') != std::string_view::npos) throw UsageError(where + ": contains a NUL byte");
     const auto eq = line.find('=');
     if (eq == std::string_view::npos) throw UsageError(where + ": expected 'name = value'");
     const std::string name(trim(line.substr(0, eq)));

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <string_view>
 
+#include "net/resolve.h"
+
 namespace squtun::cli {
 namespace {
 
@@ -44,9 +46,14 @@ std::string require_nonempty(const std::string& flag, const std::string& value) 
   return value;
 }
 
-const std::array<OptionSpec, 18> kOptions{{
+const std::array<OptionSpec, 19> kOptions{{
     {'l', "listen", true,
      [](Options& o, const std::string& f, const std::string& v) { o.listen_port = parse_port(f, v); }},
+    {'b', "bind", true,
+     [](Options& o, const std::string& f, const std::string& v) {
+       if (!net::parse_address(v)) throw UsageError(f + ": '" + v + "' is not an IPv4 or IPv6 address");
+       o.bind_address = v;
+     }},
     {'p', "peer", true,
      [](Options& o, const std::string& f, const std::string& v) { o.peer_host = require_nonempty(f, v); }},
     {'r', "peer-port", true,
@@ -148,6 +155,15 @@ void check_run_options(const Options& o) {
   if (o.peer_host && !o.peer_port) {
     throw UsageError("-p " + *o.peer_host + " needs -r PORT: the peer's UDP port");
   }
+  if (o.bind_address && o.peer_host) {
+    const auto local = net::literal_family(*o.bind_address);
+    const auto remote = net::literal_family(*o.peer_host);
+    if (local && remote && *local != *remote) {
+      auto name = [](protocol::Endpoint::Family f) { return f == protocol::Endpoint::Family::V4 ? "IPv4" : "IPv6"; };
+      throw UsageError("-b " + *o.bind_address + " is an " + name(*local) + " address and cannot reach the " +
+                       name(*remote) + " peer -p " + *o.peer_host);
+    }
+  }
   if (o.peer_port && !o.peer_host) {
     throw UsageError("-r " + std::to_string(*o.peer_port) +
                      " needs -p HOST (or omit both for a passive end that learns its peer)");
@@ -188,7 +204,7 @@ std::string usage_text() {
   return R"(Usage: squtun -l PORT [-p HOST -r PORT] -i IFNAME -k KEYFILE [options]
        squtun --config FILE [options]
        squtun show IFNAME [--pidfile PATH]
-       squtun -m MTU [-p HOST] [--tap]
+       squtun -m MTU [-p HOST] [-b ADDRESS] [--tap]
        squtun --genkey
 
 Carries IP packets between a TUN device and one peer over UDP, each packet sealed with
@@ -196,9 +212,13 @@ ChaCha20-Poly1305 under session keys derived from a pre-shared key file.
 
 Tunnel:
   -l, --listen PORT        UDP port to listen on (1-65535)
+  -b, --bind ADDRESS       listen on this IPv4 or IPv6 address of the host only, and send
+                           from it (default: every address, IPv4 and IPv6)
   -p, --peer HOST          peer's IPv4 or IPv6 address or host name; omit -p and -r on
                            the end that cannot know its peer (e.g. behind NAT): it learns
-                           and re-learns the peer from authenticated packets
+                           and re-learns the peer from authenticated packets. A name is
+                           looked up at start and again whenever handshakes go unanswered,
+                           so a peer whose address changes (dynamic DNS) is found again
   -r, --peer-port PORT     peer's UDP port (with -p); packets from other addresses are dropped
   -i, --interface IFNAME   TUN device (an existing one owned by this user, or created when
                            run as root)
@@ -216,9 +236,11 @@ Other actions:
   show IFNAME              print the status and counters of the squtun running on IFNAME
                            (asks it over the socket beside its pid file; root or its user)
   -m, --mtu MTU            print the TUN MTU for an underlay MTU and exit; subtracts 60
-                           bytes (IPv4 20 + UDP 8 + squtun 32), or 80 if -p is an IPv6
-                           address (IPv6 40 + UDP 8 + squtun 32); 14 more with --tap
-                           (the Ethernet header)
+                           bytes (IPv4 20 + UDP 8 + squtun 32), or 80 if -p or -b is an
+                           IPv6 address (IPv6 40 + UDP 8 + squtun 32); 14 more with --tap
+                           (the Ethernet header). A host name -p is not looked up (its
+                           address may change): it counts as IPv6, which fits either
+                           family, unless -b gives an IPv4 address
       --genkey             print a new random key (64 hex digits) and exit
   -V, --version            print the version and exit
   -h, --help               print this help and exit

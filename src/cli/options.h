@@ -19,6 +19,7 @@ struct Options {
   Action action = Action::Run;
 
   std::uint16_t listen_port = 0;
+  std::optional<std::string> bind_address;  // -b: listen on this one local address only
   std::optional<std::string> peer_host;
   std::optional<std::uint16_t> peer_port;
   std::string interface;

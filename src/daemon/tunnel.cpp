@@ -48,6 +48,11 @@ Tunnel::Tunnel(tun::TunDevice tun, net::UdpSocket socket, const crypto::Key& psk
 
 Tunnel::~Tunnel() { stop(); }
 
+void Tunnel::follow_peer_name(std::string host, net::ResolverProcess resolver) {
+  peer_host_ = std::move(host);
+  resolver_.emplace(std::move(resolver));
+}
+
 void Tunnel::start() {
   {
     const std::lock_guard lock(peer_mutex_);
@@ -66,6 +71,7 @@ void Tunnel::stop() {
   }
   if (outbound_.joinable()) outbound_.join();
   if (inbound_.joinable()) inbound_.join();
+  log_flush_suppressed(true);  // "suppressed K similar messages" still owed
 }
 
 bool Tunnel::wait_readable(int fd, int timeout_ms) const {
@@ -142,12 +148,20 @@ void Tunnel::inbound_loop() {
     const auto until_tick = std::chrono::duration_cast<std::chrono::milliseconds>(
         next_tick - std::chrono::steady_clock::now());
     const int timeout = static_cast<int>(std::max<std::int64_t>(0, until_tick.count()));
-    if (wait_readable(socket_.fd(), timeout) && socket_.receive(batch)) open_batch(batch, aead);
+    // poll ignores a negative fd: without a name to look up there is none.
+    const int lookup_fd = resolver_ && !resolver_->gone() ? resolver_->fd() : -1;
+    std::array<pollfd, 3> fds{{{socket_.fd(), POLLIN, 0}, {stop_event_.get(), POLLIN, 0}, {lookup_fd, POLLIN, 0}}};
+    const int ready = poll(fds.data(), fds.size(), timeout);
+    if (stopping_) break;
+    if (ready > 0 && (fds[0].revents & POLLIN) != 0 && socket_.receive(batch)) open_batch(batch, aead);
+    if (ready > 0 && fds[2].revents != 0) take_peer_lookup();
     if (std::chrono::steady_clock::now() >= next_tick) {
       const std::lock_guard lock(peer_mutex_);
       peer_.tick(current_time());
       next_tick = std::chrono::steady_clock::now() + std::chrono::milliseconds(kTickMilliseconds);
+      log_flush_suppressed();  // summaries of rate-limited warnings whose minute is over
     }
+    if (lookup_wanted_.exchange(false)) request_peer_lookup();
     send_control_messages();
   }
 }
@@ -182,7 +196,46 @@ void Tunnel::open_batch(net::DatagramBatch& batch, crypto::AeadContext& aead) {
     if (!tickets[i] || inner_sizes[i] == 0) continue;
     if (!tun_.write_packet(batch.datagram(i).subspan(kDataHeaderSize, inner_sizes[i]))) {
       counters_.drop(DropReason::TunWrite);
+      const int error = errno;
+      log_warning_limited("tun-write", [&] {
+        return "cannot write a packet to " + tun_.name() + ": " + std::strerror(error) +
+               (error == EIO ? " (is the interface down?)" : "");
+      });
     }
+  }
+}
+
+// --- -p NAME: the peer's address follows its name ---------------------------------------
+
+void Tunnel::request_peer_lookup() {
+  if (!resolver_ || resolver_->gone()) return;
+  if (resolver_->request()) log_debug("looking up " + peer_host_ + " again");
+}
+
+void Tunnel::take_peer_lookup() {
+  const auto result = resolver_->take_result();
+  if (!result) return;
+  if (!result->endpoint) {
+    // One line per distinct failure: a dead name would otherwise be logged every 6 s.
+    if (result->error != last_lookup_error_) {
+      last_lookup_error_ = result->error;
+      log_warning("cannot look up the peer again: " + result->error + "; still trying its last address");
+    }
+    if (resolver_->gone()) {
+      log_error("the peer's name " + peer_host_ + " will not be looked up again until squtun restarts");
+    }
+    return;
+  }
+  last_lookup_error_.clear();
+  bool moved = false;
+  {
+    const std::lock_guard lock(peer_mutex_);
+    moved = peer_.set_fixed_endpoint(*result->endpoint, current_time());
+  }
+  if (moved) {
+    log_info(peer_host_ + " now resolves to " + result->endpoint->to_string() + "; handshaking there");
+  } else {
+    log_debug(peer_host_ + " still resolves to " + result->endpoint->to_string());
   }
 }
 
@@ -194,7 +247,11 @@ void Tunnel::send_control_messages() {
       message = peer_.pop_outgoing();
     }
     if (!message) return;
-    if (!socket_.send_one(message->message(), message->to)) counters_.drop(DropReason::UdpSend);
+    if (!socket_.send_one(message->message(), message->to)) {
+      counters_.drop(DropReason::UdpSend);
+      const int error = errno;
+      log_warning_limited("udp-send", [&] { return "cannot send to " + message->to.to_string() + ": " + std::strerror(error); });
+    }
   }
 }
 
@@ -209,18 +266,22 @@ void Tunnel::handshake_completed(const protocol::Endpoint& peer, protocol::Role 
 }
 
 void Tunnel::clock_skew_rejected(const protocol::Endpoint& from, std::int64_t skew_ns) {
-  // One line a minute at most: a peer with a wrong clock retries every few seconds.
-  const auto now = current_time().mono;
-  if (skew_logged_ && now - last_skew_log_ < std::chrono::minutes(1)) return;
-  skew_logged_ = true;
-  last_skew_log_ = now;
-  const double skew_s = static_cast<double>(skew_ns) / 1e9;
-  log_warning("handshake from " + from.to_string() + " refused: clock skew of " + std::to_string(skew_s) +
-              " s exceeds -c; synchronise the clocks (NTP) or raise -c");
+  // Rate-limited: a peer with a wrong clock retries every few seconds.
+  log_warning_limited("clock-skew", [&] {
+    const double skew_s = static_cast<double>(skew_ns) / 1e9;
+    return "handshake from " + from.to_string() + " refused: clock skew of " + std::to_string(skew_s) +
+           " s exceeds -c; synchronise the clocks (NTP) or raise -c";
+  });
 }
 
 void Tunnel::peer_address_changed(const protocol::Endpoint& now_at) {
   log_info("peer is now at " + now_at.to_string());
+}
+
+void Tunnel::handshake_unanswered(const protocol::Endpoint& to, unsigned unanswered) {
+  log_debug(std::to_string(unanswered) + " handshake initiations to " + to.to_string() + " unanswered");
+  // Runs under peer_mutex_ on the inbound thread, which does the lookup after the tick.
+  if (resolver_) lookup_wanted_ = true;
 }
 
 std::string Tunnel::status_report() const {
@@ -233,7 +294,7 @@ std::string Tunnel::status_report() const {
   }
   auto line = [](std::string_view name, const std::string& value) { return std::string(name) + ": " + value + "\n"; };
   auto count = [](const protocol::Counters::Counter& c) { return std::to_string(c.load(std::memory_order_relaxed)); };
-  std::string report = line("interface", tun_.name()) + line("listen_port", std::to_string(socket_.local_port())) +
+  std::string report = line("interface", tun_.name()) + line("listen_port", std::to_string(listen_port_)) +
                        line("peer", peer) + line("session", session ? "up" : "down") +
                        line("last_handshake_unix_ns", count(counters_.last_handshake_unix_ns)) +
                        line("handshakes", count(counters_.handshakes_completed)) +

@@ -3,11 +3,13 @@
 #include <atomic>
 #include <cstddef>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "crypto/secret.h"
 #include "net/fd.h"
+#include "net/resolver_process.h"
 #include "net/udp_socket.h"
 #include "protocol/counters.h"
 #include "protocol/peer.h"
@@ -29,6 +31,11 @@ class Tunnel : private protocol::PeerObserver {
   Tunnel& operator=(const Tunnel&) = delete;
   ~Tunnel() override;
 
+  // The peer was given by host name (-p NAME): whenever handshakes to it go unanswered,
+  // look the name up again in `resolver` and follow the address it has now (dynamic DNS).
+  // Call before start().
+  void follow_peer_name(std::string host, net::ResolverProcess resolver);
+
   void start();
   void stop();
 
@@ -46,19 +53,28 @@ class Tunnel : private protocol::PeerObserver {
   void open_batch(net::DatagramBatch& batch, crypto::AeadContext& aead);
   void send_control_messages();
   bool wait_readable(int fd, int timeout_ms) const;
+  void request_peer_lookup();
+  void take_peer_lookup();
 
   void initiation_sent(const protocol::Endpoint& to, bool retry) override;
   void handshake_completed(const protocol::Endpoint& peer, protocol::Role role) override;
   void clock_skew_rejected(const protocol::Endpoint& from, std::int64_t skew_ns) override;
   void peer_address_changed(const protocol::Endpoint& now_at) override;
+  void handshake_unanswered(const protocol::Endpoint& to, unsigned unanswered) override;
 
   tun::TunDevice tun_;
   net::UdpSocket socket_;
+  // Read once: the seccomp filter forbids getsockname later.
+  const std::uint16_t listen_port_ = socket_.local_port();
   protocol::Counters counters_;
   mutable std::mutex peer_mutex_;
-  protocol::Duration last_skew_log_{};
-  bool skew_logged_ = false;
   protocol::Peer peer_;
+  // -p NAME: looked up again when handshakes go unanswered. The inbound thread owns these;
+  // the Peer's hook (under peer_mutex_, on that thread) only raises the flag.
+  std::string peer_host_;
+  std::optional<net::ResolverProcess> resolver_;
+  std::atomic<bool> lookup_wanted_{false};
+  std::string last_lookup_error_;
   net::Fd stop_event_;
   std::atomic<bool> stopping_{false};
   std::thread outbound_;

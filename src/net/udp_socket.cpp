@@ -27,14 +27,17 @@ std::string listen_error_hint(int err) {
       return " (another squtun or service uses it; pick another -l port)";
     case EACCES:
       return " (ports below 1024 need root or CAP_NET_BIND_SERVICE; pick another -l port)";
+    case EADDRNOTAVAIL:
+      return " (-b must be an address of this host's interfaces; a new IPv6 address may still be "
+             "tentative while duplicate address detection runs)";
     default:
       return "";
   }
 }
 
-[[noreturn]] void throw_listen_error(std::uint16_t port, int err) {
-  throw std::runtime_error("cannot listen on UDP port " + std::to_string(port) + ": " +
-                           std::strerror(err) + listen_error_hint(err));
+[[noreturn]] void throw_listen_error(std::uint16_t port, int err, const std::string& address = "") {
+  throw std::runtime_error("cannot listen on " + (address.empty() ? "" : address + " ") + "UDP port " +
+                           std::to_string(port) + ": " + std::strerror(err) + listen_error_hint(err));
 }
 
 // The FORCE variants exceed net.core.{r,w}mem_max but need CAP_NET_ADMIN; without it the
@@ -115,6 +118,27 @@ UdpSocket UdpSocket::bind_any(std::uint16_t port) {
     throw_listen_error(port, errno);
   }
   return UdpSocket(std::move(fd), dual_stack);
+}
+
+UdpSocket UdpSocket::bind_to(const protocol::Endpoint& local) {
+  if (!local.valid()) throw_listen_error(local.port, EAFNOSUPPORT, "an invalid address");
+  const bool v6 = local.family == protocol::Endpoint::Family::V6;
+  std::string address = local.to_string();
+  address = address.substr(0, address.rfind(':'));  // "[2001:2::1]" or "198.18.0.1": the port is named apart
+  Fd fd = open_socket(v6 ? AF_INET6 : AF_INET);
+  if (!fd.valid()) throw_listen_error(local.port, errno, address);
+  const int v6only = 1;
+  if (v6 && ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) != 0) {
+    throw_listen_error(local.port, errno, address);
+  }
+  enlarge_buffer(fd.get(), SO_RCVBUFFORCE, SO_RCVBUF);
+  enlarge_buffer(fd.get(), SO_SNDBUFFORCE, SO_SNDBUF);
+  sockaddr_storage storage;
+  const socklen_t length = sockaddr_from_endpoint(local, false, storage);
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&storage), length) != 0) {
+    throw_listen_error(local.port, errno, address);
+  }
+  return UdpSocket(std::move(fd), false);
 }
 
 std::uint16_t UdpSocket::local_port() const {

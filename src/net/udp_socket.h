@@ -48,11 +48,13 @@ struct SendResult {
 };
 
 // A non-blocking UDP socket. Bound to the IPv6 wildcard with IPV6_V6ONLY off (dual
-// stack) when the host has IPv6, else to the IPv4 wildcard.
+// stack) when the host has IPv6, else to the IPv4 wildcard; or to one given address.
 class UdpSocket {
  public:
   // Throws std::runtime_error naming the port and the cause (e.g. "port 7777 in use").
   static UdpSocket bind_any(std::uint16_t port);
+  // Bound to one local address and port (-b): speaks only that address's family.
+  static UdpSocket bind_to(const protocol::Endpoint& local);
 
   int fd() const { return fd_.get(); }
   bool dual_stack() const { return dual_stack_; }

@@ -34,6 +34,10 @@ inline constexpr std::uint64_t kRejectAfterMessages = ~0ULL - (1ULL << 13);
 // traffic again.
 inline constexpr Duration kRekeyTimeout = 2s;
 inline constexpr Duration kRekeyAttemptTime = 90s;
+// Every this many unanswered initiations in a row (one per kRekeyTimeout, so every 6 s)
+// the Peer reports that the peer may have moved, and a daemon that knows the peer by a
+// host name looks it up again (dynamic DNS).
+inline constexpr unsigned kUnansweredInitiationsBeforeLookup = 3;
 
 // Liveness: a keepalive answers data that got no reply, so a peer that sent data and heard
 // nothing for kNewHandshakeTimeout knows the session is gone (e.g. we restarted).
@@ -45,6 +49,10 @@ inline constexpr Duration kNewHandshakeTimeout = 5s;
 // are answered (each costs two HKDF derivations and a response).
 inline constexpr unsigned kMacChecksPerSecond = 20000;
 inline constexpr unsigned kHandshakesPerSecond = 50;
+
+// With -c, how many answered initiations are remembered to refuse their replays within
+// the clock-skew window.
+inline constexpr std::size_t kRecentInitiations = 128;
 
 // How often the daemon runs the timers; every timer above is a multiple of it.
 inline constexpr Duration kTimerGranularity = 250ms;

@@ -65,18 +65,26 @@ bool Peer::initiation_is_fresh(const Initiation& m, const Endpoint& from, Now no
     counters_.drop(DropReason::Reflected);
     return false;
   }
-  if (last_initiation_timestamp_ && m.timestamp_ns <= *last_initiation_timestamp_) {
-    counters_.drop(DropReason::Replay);
-    return false;
-  }
-  if (config_.max_clock_skew) {
-    const auto skew = static_cast<std::int64_t>(m.timestamp_ns - now.wall_ns);
-    const auto limit = config_.max_clock_skew->count();
-    if (skew > limit || skew < -limit) {
-      counters_.drop(DropReason::ClockSkew);
-      if (observer_) observer_->clock_skew_rejected(from, skew);
+  if (!config_.max_clock_skew) {
+    if (last_initiation_timestamp_ && m.timestamp_ns <= *last_initiation_timestamp_) {
+      counters_.drop(DropReason::Replay);
       return false;
     }
+    return true;
+  }
+  const auto skew = static_cast<std::int64_t>(m.timestamp_ns - now.wall_ns);
+  const auto limit = config_.max_clock_skew->count();
+  if (skew > limit || skew < -limit) {
+    counters_.drop(DropReason::ClockSkew);
+    if (observer_) observer_->clock_skew_rejected(from, skew);
+    return false;
+  }
+  // With synchronised clocks (-c) the window bounds how old a replay can be, and inside
+  // it we remember what we accepted; so a peer whose clock stepped back (NTP) and that
+  // restarted is still accepted, which a strictly increasing timestamp would refuse.
+  if (std::find(recent_initiations_.begin(), recent_initiations_.end(), m.random) != recent_initiations_.end()) {
+    counters_.drop(DropReason::Replay);
+    return false;
   }
   return true;
 }
@@ -103,6 +111,8 @@ void Peer::handle_initiation(std::span<const std::uint8_t> datagram, const Endpo
     return;
   }
   last_initiation_timestamp_ = m.timestamp_ns;
+  recent_initiations_[recent_initiation_slot_] = m.random;
+  recent_initiation_slot_ = (recent_initiation_slot_ + 1) % recent_initiations_.size();
   const Random random = new_random();
   const Response response = crypto_.make_response(new_local_index(), random, m);
   // Held aside until data proves the initiator completed it: a replayed initiation
@@ -136,6 +146,7 @@ void Peer::handle_response(std::span<const std::uint8_t> datagram, const Endpoin
       now.mono);
   pending_.reset();
   awaiting_reply_since_.reset();
+  unanswered_initiations_ = 0;
   // The response answered our fresh random, so its source is authentic and current.
   if (endpoint_ != from) {
     endpoint_ = from;
@@ -175,6 +186,7 @@ bool Peer::commit_data(const ReceiveTicket& ticket, const Endpoint& from, std::s
   if (ticket.session == next_) {
     previous_ = std::move(current_);
     current_ = std::move(next_);
+    unanswered_initiations_ = 0;
     counters_.add(counters_.handshakes_completed);
     counters_.last_handshake_unix_ns.store(now.wall_ns, std::memory_order_relaxed);
     if (observer_) observer_->handshake_completed(from, Role::Responder);
@@ -233,7 +245,10 @@ void Peer::initiate(Now now) {
 
 void Peer::send_initiation(Now now) {
   // Strictly increasing even if the wall clock stands still or steps back a little.
-  last_sent_timestamp_ = std::max(now.wall_ns, last_sent_timestamp_ + 1);
+  // Without -c the responder wants strictly increasing timestamps, even if the wall clock
+  // stands still or steps back; with -c it wants the truth, which NTP just corrected.
+  last_sent_timestamp_ =
+      config_.max_clock_skew ? now.wall_ns : std::max(now.wall_ns, last_sent_timestamp_ + 1);
   Random random = new_random();
   std::copy(instance_tag_.begin(), instance_tag_.end(), random.begin());
   pending_->sent = crypto_.make_initiation(new_local_index(), random, last_sent_timestamp_);
@@ -243,6 +258,26 @@ void Peer::send_initiation(Now now) {
   if (observer_) observer_->initiation_sent(*endpoint_, retry);
   counters_.add(counters_.initiations_sent);
   last_sent_ = now.mono;
+}
+
+void Peer::note_unanswered_initiation() {
+  ++unanswered_initiations_;
+  if (observer_ && unanswered_initiations_ % kUnansweredInitiationsBeforeLookup == 0) {
+    observer_->handshake_unanswered(*endpoint_, unanswered_initiations_);
+  }
+}
+
+bool Peer::set_fixed_endpoint(const Endpoint& to, Now now) {
+  if (config_.fixed_endpoint == to && endpoint_ == to) return false;
+  config_.fixed_endpoint = to;
+  endpoint_ = to;
+  unanswered_initiations_ = 0;
+  if (observer_) observer_->peer_address_changed(to);
+  if (pending_) {
+    pending_.reset();
+    initiate(now);
+  }
+  return true;
 }
 
 void Peer::send_keepalive(Now now) {
@@ -276,6 +311,7 @@ std::optional<Outgoing> Peer::pop_outgoing() {
 void Peer::tick(Now now) {
   expire_sessions(now);
   if (pending_ && now.mono - pending_->last_sent >= kRekeyTimeout) {
+    note_unanswered_initiation();
     if (now.mono - pending_->started >= kRekeyAttemptTime) {
       pending_.reset();
     } else {

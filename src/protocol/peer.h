@@ -46,6 +46,10 @@ class PeerObserver {
   virtual void handshake_completed(const Endpoint& /*peer*/, Role /*role*/) {}
   virtual void clock_skew_rejected(const Endpoint& /*from*/, std::int64_t /*skew_ns*/) {}
   virtual void peer_address_changed(const Endpoint& /*now_at*/) {}
+  // Handshake initiations to `to` went unanswered `unanswered` times in a row; reported
+  // every kUnansweredInitiationsBeforeLookup of them. The peer may have moved: a daemon
+  // that knows it by host name looks the name up again and calls set_fixed_endpoint.
+  virtual void handshake_unanswered(const Endpoint& /*to*/, unsigned /*unanswered*/) {}
 };
 
 // The whole protocol state for our one peer: handshakes, sessions, replay windows,
@@ -97,6 +101,11 @@ class Peer {
   // Next control message to send, if any.
   std::optional<Outgoing> pop_outgoing();
 
+  // The fixed peer address (-p) changed, e.g. its host name now resolves elsewhere: sends
+  // there from now on and accepts packets only from there. A handshake under way starts
+  // again at once at the new address; sessions are kept. False if nothing changed.
+  bool set_fixed_endpoint(const Endpoint& to, Now now);
+
   std::optional<Endpoint> endpoint() const { return endpoint_; }
   bool has_session() const { return current_ != nullptr; }
 
@@ -115,6 +124,7 @@ class Peer {
 
   void initiate(Now now);
   void send_initiation(Now now);
+  void note_unanswered_initiation();
   void send_keepalive(Now now);
   void queue(std::span<const std::uint8_t> message, const Endpoint& to);
   bool wants_rekey(const Session& s, Now now) const;
@@ -143,7 +153,12 @@ class Peer {
   // however old it is.
   InstanceTag instance_tag_{};
   std::optional<std::uint64_t> last_initiation_timestamp_;
+  // Randoms of the initiations we answered lately: the replay check under -c.
+  std::array<Random, kRecentInitiations> recent_initiations_{};
+  std::size_t recent_initiation_slot_ = 0;
   std::uint64_t last_sent_timestamp_ = 0;
+  // Initiations that timed out since the peer last completed a handshake with us.
+  unsigned unanswered_initiations_ = 0;
 
   std::optional<Duration> last_sent_;            // any message to the peer
   // The first inner packet (not a keepalive) received since we last sent anything.

@@ -1,5 +1,7 @@
 #include "cli/options.h"
 
+#include "cli/config_file.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -141,6 +143,43 @@ TEST(OptionsTest, HelpNamesEveryOption) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   }
   EXPECT_NE(help.find("60"), std::string::npos) << "help must say which overhead -m subtracts";
+}
+
+TEST(OptionsTest, BindTakesOneLocalAddress) {
+  EXPECT_FALSE(parse({"-l", "1", "-i", "t", "-k", "k"}).bind_address);
+  EXPECT_EQ(parse({"-l", "1", "-i", "t", "-k", "k", "-b", "198.18.0.1"}).bind_address, "198.18.0.1");
+  EXPECT_EQ(parse({"-l", "1", "-i", "t", "-k", "k", "--bind", "2001:2::1"}).bind_address, "2001:2::1");
+  EXPECT_EQ(parse({"-l", "1", "-i", "t", "-k", "k", "--bind=fe80::1%lo"}).bind_address, "fe80::1%lo");
+  EXPECT_EQ(parse({"-m", "1500", "-b", "2001:2::1"}).bind_address, "2001:2::1");
+  // An address of either family with a peer of the same family, or a peer by name.
+  EXPECT_NO_THROW(parse({"-l", "1", "-i", "t", "-k", "k", "-b", "2001:2::1", "-p", "2001:2::2", "-r", "2"}));
+  EXPECT_NO_THROW(parse({"-l", "1", "-i", "t", "-k", "k", "-b", "198.18.0.1", "-p", "peer.squtun.test", "-r", "2"}));
+}
+
+TEST(OptionsTest, BindRefusesNamesAndTheOtherFamily) {
+  // Names are not looked up for -b: the address must be one of this host's.
+  EXPECT_NE(usage_error({"-l", "1", "-i", "t", "-k", "k", "-b", "localhost"}).find("-b: 'localhost' is not an IPv4 or IPv6 address"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"-b", "198.18.0.1:7777"}).find("-b: '198.18.0.1:7777'"), std::string::npos);
+  EXPECT_NE(usage_error({"--bind", ""}).find("--bind: ''"), std::string::npos);
+  const std::string mixed = usage_error({"-l", "1", "-i", "t", "-k", "k", "-b", "198.18.0.1", "-p", "2001:2::2", "-r", "2"});
+  EXPECT_NE(mixed.find("-b 198.18.0.1 is an IPv4 address and cannot reach the IPv6 peer -p 2001:2::2"), std::string::npos)
+      << mixed;
+  EXPECT_NE(usage_error({"-l", "1", "-i", "t", "-k", "k", "-b", "2001:2::1", "-p", "198.18.0.2", "-r", "2"}).find("IPv6"),
+            std::string::npos);
+}
+
+TEST(OptionsTest, BindIsAConfigFileSetting) {
+  std::vector<std::string> args = config_arguments("bind = 2001:2::1\nlisten = 7777\n", "tun0.conf");
+  args.insert(args.end(), {"-i", "t", "-k", "k"});
+  EXPECT_EQ(parse_options(args).bind_address, "2001:2::1");
+}
+
+TEST(OptionsTest, HelpExplainsBindAndNamesInMtu) {
+  const std::string help = usage_text();
+  EXPECT_NE(help.find("-b, --bind ADDRESS"), std::string::npos);
+  EXPECT_NE(help.find("again whenever handshakes go unanswered"), std::string::npos);
+  EXPECT_NE(help.find("A host name -p is not looked up"), std::string::npos);
 }
 
 TEST(OptionsTest, TapSelectsEthernetFrames) {

@@ -69,5 +69,64 @@ TEST(Ipv6Literal, RecognisesOnlyIpv6Addresses) {
   EXPECT_FALSE(is_ipv6_literal(""));
 }
 
+TEST(ParseAddress, LiteralsOnlyNeverALookup) {
+  EXPECT_EQ(parse_address("198.18.0.1", 7777), Endpoint::v4({198, 18, 0, 1}, 7777));
+  EXPECT_EQ(parse_address("2001:2::1"),
+            Endpoint::v6({0x20, 0x01, 0x00, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 0));
+  EXPECT_EQ(parse_address("::ffff:198.18.0.1"), Endpoint::v4({198, 18, 0, 1}, 0));
+  EXPECT_FALSE(parse_address("localhost"));
+  EXPECT_FALSE(parse_address("peer.squtun.test"));
+  EXPECT_FALSE(parse_address("[2001:2::1]"));
+  EXPECT_FALSE(parse_address("198.18.0.1:7777"));
+  EXPECT_FALSE(parse_address(""));
+}
+
+TEST(ParseAddress, EmbeddedNulIsNotAnAddress) {
+  using namespace std::string_literals;
+  EXPECT_FALSE(parse_address("127.0.0.1\0junk"s));
+  EXPECT_FALSE(literal_family("2001:2::1\0"s));
+  EXPECT_THROW(resolve_endpoint("127.0.0.1\0junk"s, 1), std::runtime_error);
+}
+
+TEST(ParseAddress, Ipv6LinkLocalKeepsItsInterface) {
+  const auto ep = parse_address("fe80::1%lo", 7777);
+  ASSERT_TRUE(ep);
+  EXPECT_EQ(ep->family, Endpoint::Family::V6);
+  EXPECT_EQ(ep->scope_id, 1u);  // lo is always interface 1
+  EXPECT_EQ(ep->port, 7777);
+}
+
+TEST(LiteralFamily, AddressesHaveOneNamesNone) {
+  EXPECT_EQ(literal_family("198.18.0.1"), Endpoint::Family::V4);
+  EXPECT_EQ(literal_family("2001:2::1"), Endpoint::Family::V6);
+  EXPECT_EQ(literal_family("::ffff:198.18.0.1"), Endpoint::Family::V4);
+  EXPECT_FALSE(literal_family("peer.squtun.test"));
+  EXPECT_FALSE(literal_family("localhost"));
+}
+
+TEST(ResolveEndpoint, FamilyRestrictsTheAnswer) {
+  using F = Endpoint::Family;
+  EXPECT_EQ(resolve_endpoint("198.18.0.1", 1, F::V4), Endpoint::v4({198, 18, 0, 1}, 1));
+  EXPECT_EQ(resolve_endpoint("2001:2::1", 1, F::V6).family, F::V6);
+  for (const auto& [host, family] : {std::pair{"198.18.0.1", F::V6}, std::pair{"2001:2::1", F::V4},
+                                     std::pair{"::ffff:198.18.0.1", F::V6}}) {
+    try {
+      resolve_endpoint(host, 1, family);
+      ADD_FAILURE() << host << " resolved in the other family";
+    } catch (const std::runtime_error& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find(host), std::string::npos) << message;
+      EXPECT_NE(message.find("-b"), std::string::npos) << message;
+    }
+  }
+}
+
+// In a fresh namespace "localhost" still resolves from /etc/hosts; asking for a family
+// gives only that family's loopback.
+TEST(ResolveEndpoint, NameResolvedInTheWantedFamily) {
+  const Endpoint v4 = resolve_endpoint("localhost", 7777, Endpoint::Family::V4);
+  EXPECT_EQ(v4, Endpoint::v4({127, 0, 0, 1}, 7777));
+}
+
 }  // namespace
 }  // namespace squtun::net

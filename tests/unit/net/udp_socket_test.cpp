@@ -154,5 +154,47 @@ TEST(UdpSocketLoopback, PortInUseThrowsNamingThePort) {
   }
 }
 
+TEST(UdpSocketBound, Ipv4AddressOnly) {
+  UdpSocket receiver = UdpSocket::bind_to(Endpoint::v4(kLoopbackV4, 0));
+  EXPECT_FALSE(receiver.dual_stack());
+  EXPECT_NE(receiver.local_port(), 0);
+  UdpSocket sender = UdpSocket::bind_to(Endpoint::v4(kLoopbackV4, 0));
+  expect_burst_arrives(Endpoint::v4(kLoopbackV4, receiver.local_port()),
+                       Endpoint::v4(kLoopbackV4, sender.local_port()), sender, receiver);
+  // Nothing reaches it over IPv6, and it cannot send there.
+  EXPECT_FALSE(sender.send_one(payload(1), Endpoint::v6(kLoopbackV6, receiver.local_port())));
+}
+
+TEST(UdpSocketBound, Ipv6AddressOnly) {
+  if (!UdpSocket::bind_any(0).dual_stack()) GTEST_SKIP() << "no IPv6 on this host";
+  UdpSocket receiver = UdpSocket::bind_to(Endpoint::v6(kLoopbackV6, 0));
+  UdpSocket sender = UdpSocket::bind_to(Endpoint::v6(kLoopbackV6, 0));
+  EXPECT_FALSE(receiver.dual_stack());
+  expect_burst_arrives(Endpoint::v6(kLoopbackV6, receiver.local_port()),
+                       Endpoint::v6(kLoopbackV6, sender.local_port()), sender, receiver);
+  // A dual-stack socket's IPv4 datagram does not reach an IPv6-only one.
+  UdpSocket v4_sender = UdpSocket::bind_to(Endpoint::v4(kLoopbackV4, 0));
+  EXPECT_FALSE(v4_sender.send_one(payload(1), Endpoint::v6(kLoopbackV6, receiver.local_port())));
+  EXPECT_FALSE(sender.send_one(payload(1), Endpoint::v4(kLoopbackV4, v4_sender.local_port())));
+}
+
+TEST(UdpSocketBound, ForeignAddressThrowsNamingAddressAndPort) {
+  // 192.0.2.0/24 (TEST-NET-1, for documentation) is on no interface of a test host.
+  try {
+    UdpSocket::bind_to(Endpoint::v4({192, 0, 2, 254}, 7777));
+    FAIL() << "bound to an address the host does not have";
+  } catch (const std::runtime_error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("192.0.2.254"), std::string::npos) << message;
+    EXPECT_NE(message.find("port 7777"), std::string::npos) << message;
+    EXPECT_NE(message.find("-b"), std::string::npos) << message;
+  }
+}
+
+TEST(UdpSocketBound, PortInUseOnThatAddress) {
+  const UdpSocket first = UdpSocket::bind_to(Endpoint::v4(kLoopbackV4, 0));
+  EXPECT_THROW(UdpSocket::bind_to(Endpoint::v4(kLoopbackV4, first.local_port())), std::runtime_error);
+}
+
 }  // namespace
 }  // namespace squtun::net

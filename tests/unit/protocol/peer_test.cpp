@@ -47,6 +47,8 @@ struct RecordingObserver : PeerObserver {
   void handshake_completed(const Endpoint&, Role role) override { completed.push_back(role); }
   void clock_skew_rejected(const Endpoint&, std::int64_t skew_ns) override { skews.push_back(skew_ns); }
   void peer_address_changed(const Endpoint& now_at) override { moves.push_back(now_at); }
+  std::vector<std::pair<Endpoint, unsigned>> unanswered;
+  void handshake_unanswered(const Endpoint& to, unsigned count) override { unanswered.emplace_back(to, count); }
 };
 
 // One end: a Peer and everything around it. Not movable (the RandomSource points here).
@@ -775,6 +777,107 @@ TEST_F(PeerTest, HandshakeGivesUpAfterRekeyAttemptTime) {
   EXPECT_EQ(send(a, inner_packet(10, 1)), Result::Committed);
 }
 
+// --- A peer that moved (its host name resolves elsewhere now) ----------------------------
+
+TEST_F(PeerTest, UnansweredInitiationsReportedEveryFew) {
+  passive_pair();
+  drop_if = [](const Node&, const Outgoing&) { return true; };
+  a.peer->start(now(a));
+  constexpr unsigned k = kUnansweredInitiationsBeforeLookup;
+  run_for(k * kRekeyTimeout - kTimerGranularity);
+  EXPECT_TRUE(a.observer.unanswered.empty());
+  run_for(kTimerGranularity);
+  ASSERT_EQ(a.observer.unanswered.size(), 1u);
+  EXPECT_EQ(a.observer.unanswered[0].first, kAddrB);
+  EXPECT_EQ(a.observer.unanswered[0].second, k);
+  run_for(k * kRekeyTimeout);
+  ASSERT_EQ(a.observer.unanswered.size(), 2u);
+  EXPECT_EQ(a.observer.unanswered[1].second, 2 * k);
+  // The attempt gives up after kRekeyAttemptTime; reports stop with the initiations.
+  run_for(kRekeyAttemptTime + 60s);
+  const auto reports = a.observer.unanswered.size();
+  EXPECT_EQ(reports, static_cast<std::size_t>(kRekeyAttemptTime / kRekeyTimeout / k));
+  run_for(60s);
+  EXPECT_EQ(a.observer.unanswered.size(), reports);
+  EXPECT_TRUE(b.observer.unanswered.empty());
+}
+
+TEST_F(PeerTest, AnsweredInitiationsReportNothingAndResetTheCount) {
+  passive_pair();
+  // The first k - 1 initiations are lost, then the peer answers.
+  int lost = 0;
+  drop_if = [&](const Node& from, const Outgoing& o) {
+    return from.name == "A" && classify(o.message()) == MessageType::Initiation &&
+           lost++ < static_cast<int>(kUnansweredInitiationsBeforeLookup) - 1;
+  };
+  a.peer->start(now(a));
+  run_for(kUnansweredInitiationsBeforeLookup * kRekeyTimeout);
+  ASSERT_TRUE(a.peer->has_session());
+  EXPECT_TRUE(a.observer.unanswered.empty());
+  // Later, k - 1 more unanswered initiations start counting from zero again.
+  b.boot(5);  // B restarts and knows nothing; A's rekey goes unanswered for a while
+  lost = 0;
+  drop_if = [&](const Node& from, const Outgoing& o) {
+    return from.name == "A" && classify(o.message()) == MessageType::Initiation &&
+           lost++ < static_cast<int>(kUnansweredInitiationsBeforeLookup) - 1;
+  };
+  run_for(kRekeyAfterTime + 10s, [&] { send(a, inner_packet(10, 1)); });
+  EXPECT_EQ(send(a, inner_packet(10, 1)), Result::Committed);
+  EXPECT_TRUE(a.observer.unanswered.empty());
+}
+
+TEST_F(PeerTest, SetFixedEndpointMovesInitiationsAndTheSenderCheck) {
+  const Endpoint moved = Endpoint::v4({198, 18, 0, 9}, 7777);
+  passive_pair();
+  establish();
+  ASSERT_EQ(send(a, inner_packet(10, 1)), Result::Committed);
+  // B moves: A's packets to the old address go nowhere, and A's handshakes go unanswered.
+  b.addr = moved;
+  std::optional<Duration> reported;
+  run_for(20s, [&] {
+    send(a, inner_packet(10, 2));
+    if (!reported && !a.observer.unanswered.empty()) reported = mono;
+  });
+  ASSERT_TRUE(reported) << "unanswered handshakes were never reported";
+  EXPECT_EQ(a.observer.unanswered[0].first, kAddrB);
+  // The daemon looks the name up again and hands the new address over.
+  const auto initiations = sent_by_of_type("A", MessageType::Initiation).size();
+  EXPECT_TRUE(a.peer->set_fixed_endpoint(moved, now(a)));
+  EXPECT_EQ(a.peer->endpoint(), moved);
+  EXPECT_EQ(a.observer.moves.back(), moved);
+  // The handshake under way starts again at once, at the new address.
+  auto out = drain(a);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(classify(out[0].message()), MessageType::Initiation);
+  EXPECT_EQ(out[0].to, moved);
+  EXPECT_EQ(sent_by_of_type("A", MessageType::Initiation).size(), initiations);  // not yet on the wire
+  deliver(b, out[0].message(), kAddrA);
+  exchange();
+  EXPECT_EQ(send(a, inner_packet(10, 3)), Result::Committed);
+  EXPECT_EQ(send(b, inner_packet(10, 4)), Result::Committed);
+  // The sender check follows: the old address is now a stranger.
+  const auto wrong = a.dropped(DropReason::WrongSource);
+  const auto sealed = seal_from(b, inner_packet(10, 5));
+  ASSERT_TRUE(sealed);
+  EXPECT_EQ(deliver(a, sealed->bytes, kAddrB), Result::Dropped);
+  EXPECT_EQ(a.dropped(DropReason::WrongSource), wrong + 1);
+  EXPECT_EQ(deliver(a, sealed->bytes, moved), Result::Committed);
+  // The same address again changes nothing and starts no handshake.
+  EXPECT_FALSE(a.peer->set_fixed_endpoint(moved, now(a)));
+  EXPECT_TRUE(drain(a).empty());
+}
+
+TEST_F(PeerTest, SetFixedEndpointWithoutHandshakeUnderWayJustRedirects) {
+  const Endpoint moved = Endpoint::v4({198, 18, 0, 9}, 7777);
+  static_pair();
+  establish();
+  EXPECT_TRUE(a.peer->set_fixed_endpoint(moved, now(a)));
+  EXPECT_TRUE(drain(a).empty());  // the session is kept; no handshake needed
+  b.addr = moved;
+  EXPECT_EQ(send(a, inner_packet(10, 1)), Result::Committed);
+  ASSERT_EQ(wire.back().to, moved);
+}
+
 TEST_F(PeerTest, PersistentKeepaliveEveryInterval) {
   a.config.persistent_keepalive = 10s;
   a.config.fixed_endpoint = kAddrB;
@@ -1188,6 +1291,59 @@ TEST_F(PeerTest, HandshakeFloodIsRateLimited) {
   const InitiationBytes m = encode(crypto.make_initiation(7, r, ++ts));
   deliver(b, m, kAddrA);
   EXPECT_EQ(drain(b).size(), 1u);
+}
+
+}  // namespace
+}  // namespace squtun::protocol
+
+namespace squtun::protocol {
+namespace {
+
+class PeerClockStepTest : public PeerTest {
+ protected:
+  // A restarts with its wall clock 20 s earlier than when it last initiated: NTP
+  // stepped it back. B remembers A's last timestamp.
+  bool restarted_a_with_clock_stepped_back() {
+    a.wall_offset_ns = std::chrono::nanoseconds(20s).count();
+    establish();
+    mono += 5s;
+    a.wall_offset_ns = 0;
+    a.boot(3);
+    a.peer->start(now(a));
+    exchange();
+    return a.peer->has_session();
+  }
+};
+
+TEST_F(PeerClockStepTest, WithClockSkewCheckARestartedPeerWithAnEarlierClockIsAccepted) {
+  passive_pair();
+  a.config.max_clock_skew = 30s;
+  b.config.max_clock_skew = 30s;
+  b.boot(2);
+  EXPECT_TRUE(restarted_a_with_clock_stepped_back());
+  EXPECT_EQ(b.dropped(DropReason::Replay), 0u);
+  EXPECT_EQ(send(a, inner_packet(20, 1)), Result::Committed);
+}
+
+TEST_F(PeerClockStepTest, WithoutClockSkewCheckTimestampsMustIncrease) {
+  passive_pair();
+  EXPECT_FALSE(restarted_a_with_clock_stepped_back());
+  EXPECT_GE(b.dropped(DropReason::Replay), 1u);
+}
+
+TEST_F(PeerClockStepTest, WithClockSkewCheckAReplayedInitiationIsRefused) {
+  passive_pair();
+  b.config.max_clock_skew = 30s;
+  b.boot(2);
+  a.peer->start(now(a));
+  const auto initiation = drain(a);
+  ASSERT_EQ(initiation.size(), 1u);
+  deliver(b, initiation[0].message(), kAddrA);
+  EXPECT_EQ(drain(b).size(), 1u);
+  mono += 1s;
+  deliver(b, initiation[0].message(), kAddrA);
+  EXPECT_TRUE(drain(b).empty());
+  EXPECT_EQ(b.dropped(DropReason::Replay), 1u);
 }
 
 }  // namespace
