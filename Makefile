@@ -1,12 +1,30 @@
 # Thin wrapper so the seed's `make`, `make test` and `make install` work from the source
 # directory. CMake does the building; see README.md.
+#
+#   make                      build $(BUILD)/squtun
+#   make test                 unit and end-to-end tests (the end-to-end ones need root)
+#   make install              as root: $(PREFIX)/sbin/squtun, the man page, the tmpfiles.d
+#                             entry, group tun, $(RUNDIR) (root:tun, mode 01775)
+#   make uninstall            removes what install added (see there what stays)
+#   make deb                  $(DEBDIR)/squtun_VERSION-1_ARCH.deb (CPack; prefix /usr)
+#   make clean
+#
+# Variables: BUILD (build directory, default build), PREFIX (default /usr/local), DESTDIR
+# (staging root for install/uninstall), DEBDIR (where the .deb goes, default $(BUILD)),
+# BUILD_TYPE, JOBS. PREFIX is applied at install time, so it need not match the configure.
 BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 PREFIX ?= /usr/local
+DESTDIR ?=
 JOBS ?= 2
 RUNDIR ?= /var/run/squtun
+DEBDIR ?= $(BUILD)
+# Also set in CMakeLists.txt (SQUTUN_TMPFILESDIR); the entry names /run/squtun, which is
+# /var/run/squtun on Debian (/var/run is a symbolic link to /run).
+TMPFILESDIR = /usr/lib/tmpfiles.d
+MANDIR = $(PREFIX)/share/man/man8
 
-.PHONY: all test install uninstall clean
+.PHONY: all test install uninstall deb clean
 
 all: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j$(JOBS)
@@ -18,16 +36,38 @@ test: all
 	ctest --test-dir $(BUILD) --output-on-failure
 
 # As the seed: the binary in $(PREFIX)/sbin, and $(RUNDIR) owned by root:tun with mode
-# 01775 so members of group tun can write their pid files there.
+# 01775 so members of group tun can write their pid files there (and remove only their own).
+# The tmpfiles.d entry makes the directory again at boot (/run is a tmpfs).
+# With DESTDIR (a staging tree, e.g. for a package), no group is created and the directory
+# is made with its mode; it gets group tun only if that group exists here.
 install: all
-	cmake --install $(BUILD) --prefix $(PREFIX)
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix $(PREFIX)
+ifeq ($(strip $(DESTDIR)),)
 	getent group tun >/dev/null || groupadd --system tun
 	install -d -m 01775 -o root -g tun $(RUNDIR)
-	install -D -m 0644 packaging/tmpfiles.d/squtun.conf $(DESTDIR)/usr/lib/tmpfiles.d/squtun.conf
+else
+	install -d -m 01775 $(DESTDIR)$(RUNDIR)
+	if [ "$$(id -u)" = 0 ] && getent group tun >/dev/null; then chown root:tun $(DESTDIR)$(RUNDIR); fi
+endif
 
+# Removes the binary, the man page (and its man8/ directory if that is now empty), the
+# tmpfiles.d entry, and $(RUNDIR) if it is empty (a running daemon's pid file keeps it; the
+# directory then vanishes at the next boot, as the entry is gone).
+# Group tun is left on purpose: users were added to it and /dev/net/tun may belong to it;
+# remove it by hand with `groupdel tun` once nothing uses it.
 uninstall:
-	rm -f $(PREFIX)/sbin/squtun $(PREFIX)/share/man/man8/squtun.8 /usr/lib/tmpfiles.d/squtun.conf
-	rmdir $(RUNDIR) 2>/dev/null || true
+	rm -f $(DESTDIR)$(PREFIX)/sbin/squtun $(DESTDIR)$(MANDIR)/squtun.8 \
+		$(DESTDIR)$(TMPFILESDIR)/squtun.conf
+	rmdir $(DESTDIR)$(MANDIR) 2>/dev/null || true
+	if [ -d $(DESTDIR)$(RUNDIR) ]; then \
+		rmdir $(DESTDIR)$(RUNDIR) 2>/dev/null || echo "$(DESTDIR)$(RUNDIR) is not empty: left in place"; fi
+
+# A Debian package from $(BUILD): /usr/sbin/squtun, the gzipped man page, the tmpfiles.d
+# entry, the systemd unit (if packaging/systemd/ has squtun@.service[.in]) and maintainer
+# scripts (packaging/debian/). Install it with `apt-get install ./squtun_*.deb`.
+deb: all
+	cpack --config $(BUILD)/CPackConfig.cmake -G DEB -B $(abspath $(DEBDIR))
+	@ls -1 $(abspath $(DEBDIR))/squtun_*.deb
 
 clean:
 	rm -rf $(BUILD)

@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# test_deb.sh — `make deb` builds squtun_VERSION-1_ARCH.deb through CPack; it installs with
+# `dpkg -i` and with `apt-get install ./squtun_*.deb` (offline: its dependencies are already
+# installed), puts /usr/sbin/squtun, the gzipped man page, the tmpfiles.d entry (and the
+# systemd unit when packaging/systemd/squtun@.service exists) in place, and its postinst makes
+# group tun and /run/squtun (root:tun, 01775). `dpkg -r` / `dpkg --purge` and `apt-get remove`
+# / `apt-get purge` then leave nothing behind: every path `dpkg -L squtun` listed is as it was
+# before the package came.
+# make runs in the build directory of the binary under test when that is a build of this
+# source tree, else in a fresh build here; the .deb goes to the test's temp directory.
+# Unowned files at the package's paths (e.g. a tmpfiles entry from `make install`) are moved
+# aside and put back at exit; a squtun package installed before the test stops it (it would be
+# replaced); on any failure the package is purged at exit, and group tun is removed if the
+# package created it.
+#
+# /run is private to this test (own mount namespace, fresh tmpfs on /run, as after a reboot):
+# postinst really creates /run/squtun and postrm really removes it, and a /run/squtun on the
+# machine, with the pid files of daemons running from it, is neither seen nor disturbed.
+#
+# usage: bash test_deb.sh [path/to/squtun]
+if [[ ${SQUTUN_E2E_PRIVATE_RUN:-} != 1 && $(id -u) -eq 0 ]]; then
+  exec unshare --mount --propagation private env SQUTUN_E2E_PRIVATE_RUN=1 bash "$0" "$@"
+fi
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init "$@"
+[[ ${SQUTUN_E2E_PRIVATE_RUN:-} == 1 ]] || die "not in a private mount namespace"
+mount -t tmpfs -o mode=0755,size=16m squtun-e2e-run /run || die "cannot mount a private tmpfs on /run"
+require_cmd make cmake cpack dpkg dpkg-deb dpkg-query apt-get getent groupdel gzip find
+
+export DEBIAN_FRONTEND=noninteractive
+VERSION=$(sed -n 's/^project(squtun VERSION \([0-9.]*\).*/\1/p' "$REPO_ROOT/CMakeLists.txt")
+[[ -n $VERSION ]] || die "no version in project() of $REPO_ROOT/CMakeLists.txt"
+ARCH=$(dpkg --print-architecture)
+UNIT_SRC=$REPO_ROOT/packaging/systemd/squtun@.service
+EXPECTED=(/usr/sbin/squtun /usr/share/man/man8/squtun.8.gz /usr/lib/tmpfiles.d/squtun.conf)
+HAS_UNIT=0
+if [[ -f $UNIT_SRC ]]; then
+  HAS_UNIT=1
+  EXPECTED+=(/lib/systemd/system/squtun@.service)
+fi
+
+pkg_status() { dpkg-query -W -f='${db:Status-Status}' squtun 2>/dev/null || true; }
+pkg_gone() { [[ $(pkg_status) == "" || $(pkg_status) == not-installed ]]; }
+
+if ! pkg_gone; then
+  die "the squtun package is already on this machine ($(pkg_status)); this test would replace it: remove it first (dpkg --purge squtun)"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# save the machine's state; restore it at exit
+
+SAVE=/var/tmp/squtun-e2e-deb-save.$$ # outside the temp dir, which cleanup deletes
+declare -A SAVED=()
+TUN_GROUP_EXISTED=0
+getent group tun >/dev/null && TUN_GROUP_EXISTED=1
+
+restore_machine() {
+  local p
+  if ! pkg_gone; then
+    echo "cleanup: purging the squtun package" >&2
+    dpkg_locked --purge squtun >&2
+  fi
+  for p in "${!SAVED[@]}"; do
+    if [[ -e $p ]]; then
+      echo "cleanup: $p exists, so the saved one stays in ${SAVED[$p]}" >&2
+    else
+      mv "${SAVED[$p]}" "$p" && info "restored $p"
+    fi
+  done
+  if [[ -d $SAVE ]]; then rmdir "$SAVE"; fi
+  if [[ $TUN_GROUP_EXISTED == 0 ]] && getent group tun >/dev/null; then
+    groupdel tun && info "removed group tun (the package's postinst created it)"
+  fi
+  return 0
+}
+atexit restore_machine
+
+for p in "${EXPECTED[@]}"; do
+  if [[ -e $p || -L $p ]]; then
+    mkdir -p "$SAVE"
+    chmod 0700 "$SAVE"
+    SAVED[$p]=$SAVE/$(tr / _ <<<"$p")
+    mv "$p" "${SAVED[$p]}"
+    info "moved the existing (unowned) $p aside to ${SAVED[$p]} (restored at exit)"
+  fi
+done
+
+# dpkg_locked ARGS... — dpkg, waiting up to 120 s while another dpkg/apt holds the lock
+dpkg_locked() {
+  local deadline out rc
+  deadline=$(($(now_ms) + 120000))
+  while :; do
+    rc=0
+    out=$(dpkg "$@" 2>&1) || rc=$?
+    printf '%s\n' "$out"
+    if [[ $rc -ne 0 && $out == *"lock"* && $(now_ms) -lt $deadline ]]; then
+      sleep 1
+      continue
+    fi
+    return "$rc"
+  done
+}
+
+# apt_get ARGS... — apt-get without network use, waiting up to 120 s for the dpkg lock
+apt_get() {
+  apt-get -q -y -o DPkg::Lock::Timeout=120 -o Acquire::Retries=0 "$@"
+}
+
+# state_of PATH... — "path type owner:group mode" or "path absent", one a line
+state_of() {
+  local p
+  for p in "$@"; do
+    if [[ -e $p || -L $p ]]; then
+      stat -c '%n %F %U:%G %a' "$p"
+    else
+      echo "$p absent"
+    fi
+  done
+}
+
+# expect PATH TYPE OWNER:GROUP MODE — stat check
+expect() {
+  local path=$1 type=$2 og=$3 mode=$4 got
+  [[ -e $path ]] || die "$path is missing"
+  got=$(stat -c '%F %U:%G %a' "$path")
+  [[ $got == "$type $og $mode" ]] || die "$path is '$got', expected '$type $og $mode'"
+  pass "$path: $got"
+}
+
+# ---------------------------------------------------------------------------------------------
+step "make deb"
+BUILD_DIR=$(dirname "$SQUTUN")
+if [[ -f $BUILD_DIR/CMakeCache.txt ]] &&
+  grep -qxF "CMAKE_HOME_DIRECTORY:INTERNAL=$REPO_ROOT" "$BUILD_DIR/CMakeCache.txt"; then
+  info "make works in $BUILD_DIR (the build of the binary under test)"
+else
+  BUILD_DIR=$E2E_TMP/build
+  info "$SQUTUN is not in a build of $REPO_ROOT: building one in $BUILD_DIR"
+  { cmake -S "$REPO_ROOT" -B "$BUILD_DIR" -DSQUTUN_TESTS=OFF && cmake --build "$BUILD_DIR" -j2; } \
+    >"$E2E_LOGS/cmake.log" 2>&1 || die "cmake failed: $(tail -n 20 "$E2E_LOGS/cmake.log")"
+fi
+# make's own target `all` (cmake --build) is taken as done (-o all): the test installs the
+# binary under test as it was built, not one rebuilt from sources that changed since, and
+# does not spend its time limit compiling.
+DEBDIR=$E2E_TMP/deb
+mkdir -m 0755 "$DEBDIR"
+make -C "$REPO_ROOT" -o all BUILD="$BUILD_DIR" DEBDIR="$DEBDIR" deb >"$E2E_LOGS/make-deb.log" 2>&1 ||
+  die "make deb failed:"$'\n'"$(tail -n 30 "$E2E_LOGS/make-deb.log")"
+DEB=$DEBDIR/squtun_${VERSION}-1_${ARCH}.deb
+[[ -f $DEB ]] || die "make deb made no $DEB: $(ls "$DEBDIR")"
+pass "$(basename "$DEB") ($(stat -c %s "$DEB") bytes)"
+
+step "the package's control data and contents"
+field() { dpkg-deb -f "$DEB" "$1"; }
+[[ $(field Package) == squtun ]] || die "Package: $(field Package)"
+[[ $(field Version) == "$VERSION-1" ]] || die "Version: $(field Version), expected $VERSION-1"
+[[ $(field Architecture) == "$ARCH" ]] || die "Architecture: $(field Architecture)"
+DEPENDS=$(field Depends)
+SSL_RE='(^|[ ,])libssl3([ ,(]|$)'
+[[ $DEPENDS =~ $SSL_RE ]] || die "Depends does not name libssl3: $DEPENDS"
+info "Depends: $DEPENDS"
+dpkg-deb -c "$DEB" | awk '{ print $1, $2, $NF }' | sed 's#\./#/#' >"$E2E_TMP/contents"
+sed 's/^/    /' "$E2E_TMP/contents"
+mapfile -t FILES < <(awk '$1 !~ /^d/ { print $3 }' "$E2E_TMP/contents" | sort)
+mapfile -t WANT < <(printf '%s\n' "${EXPECTED[@]}" | sort)
+[[ "${FILES[*]}" == "${WANT[*]}" ]] || die "the package holds: ${FILES[*]}; expected: ${WANT[*]}"
+grep -qx -- '-rwxr-xr-x root/root /usr/sbin/squtun' "$E2E_TMP/contents" || die "/usr/sbin/squtun is not root 0755"
+for f in /usr/share/man/man8/squtun.8.gz /usr/lib/tmpfiles.d/squtun.conf; do
+  grep -qx -- "-rw-r--r-- root/root $f" "$E2E_TMP/contents" || die "$f is not root 0644 in the package"
+done
+dpkg-deb -e "$DEB" "$E2E_TMP/control"
+for s in postinst prerm postrm; do
+  [[ -x $E2E_TMP/control/$s ]] || die "the package has no executable $s"
+done
+if [[ $HAS_UNIT == 1 ]]; then
+  dpkg-deb --fsys-tarfile "$DEB" | tar -xO ./lib/systemd/system/squtun@.service >"$E2E_TMP/unit"
+  grep -q '^ExecStart=/usr/sbin/squtun ' "$E2E_TMP/unit" || die "the packaged unit does not run /usr/sbin/squtun"
+  if grep -v '^#' "$E2E_TMP/unit" | grep -q /usr/local; then
+    die "the packaged unit names /usr/local:"$'\n'"$(grep -v '^#' "$E2E_TMP/unit" | grep /usr/local)"
+  fi
+fi
+pass "squtun $VERSION-1 $ARCH: ${#FILES[@]} files, postinst/prerm/postrm, Depends libssl3"
+
+# remember, for every path the package will own, how it is now
+dpkg-deb -c "$DEB" | awk '{ print $NF }' | sed -e 's#^\./#/#' -e 's#/$##' | grep -v '^$' | sort -u >"$E2E_TMP/paths"
+mapfile -t PKG_PATHS <"$E2E_TMP/paths"
+state_of "${PKG_PATHS[@]}" /run/squtun >"$E2E_TMP/state.before"
+
+# check_installed HOW — the installed package works and is what it should be
+check_installed() {
+  local how=$1 out where page
+  [[ $(pkg_status) == installed ]] || die "after $how the package is '$(pkg_status)', not installed"
+  expect /usr/sbin/squtun "regular file" root:root 755
+  expect /usr/share/man/man8/squtun.8.gz "regular file" root:root 644
+  expect /usr/lib/tmpfiles.d/squtun.conf "regular file" root:root 644
+  [[ $HAS_UNIT == 0 ]] || expect /lib/systemd/system/squtun@.service "regular file" root:root 644
+  getent group tun >/dev/null || die "after $how there is no group tun"
+  expect /run/squtun directory root:tun 1775
+  out=$(/usr/sbin/squtun -V 2>&1) || die "/usr/sbin/squtun -V failed: $out"
+  [[ $out == "squtun $VERSION" ]] || die "/usr/sbin/squtun -V printed '$out'"
+  out=$(/usr/sbin/squtun -m 1500) || die "/usr/sbin/squtun -m 1500 failed"
+  [[ $out == "$TUN_MTU" ]] || die "/usr/sbin/squtun -m 1500 printed '$out', the build's binary '$TUN_MTU'"
+  if command -v man >/dev/null 2>&1; then
+    where=$(man -w squtun 2>&1) || die "man -w squtun: $where"
+    page=$(MANWIDTH=80 MANPAGER=cat PAGER=cat man squtun 2>/dev/null) || die "man squtun failed"
+    grep -q '^NAME' <<<"$page" || die "man squtun rendered no NAME section"
+    info "man squtun: $where, $(wc -l <<<"$page") lines"
+  fi
+  dpkg -L squtun >"$E2E_TMP/dpkg-L"
+  for p in "${EXPECTED[@]}"; do
+    grep -qxF "$p" "$E2E_TMP/dpkg-L" || die "dpkg -L squtun does not list $p"
+  done
+  pass "$how: squtun $(/usr/sbin/squtun -V | cut -d' ' -f2) works; dpkg -L lists $(wc -l <"$E2E_TMP/dpkg-L") paths"
+}
+
+# check_removed HOW — nothing of the package is left
+check_removed() {
+  local how=$1
+  state_of "${PKG_PATHS[@]}" /run/squtun >"$E2E_TMP/state.after"
+  diff -u "$E2E_TMP/state.before" "$E2E_TMP/state.after" >"$E2E_LOGS/state.diff" ||
+    die "after $how these paths are not as before the package:"$'\n'"$(cat "$E2E_LOGS/state.diff")"
+  pass "$how: every path the package listed is as before, /run/squtun gone"
+}
+
+# ---------------------------------------------------------------------------------------------
+step "dpkg -i, dpkg -r, dpkg --purge"
+dpkg_locked -i "$DEB" >"$E2E_LOGS/dpkg-i.log" 2>&1 || die "dpkg -i failed:"$'\n'"$(cat "$E2E_LOGS/dpkg-i.log")"
+check_installed "dpkg -i"
+dpkg_locked -r squtun >"$E2E_LOGS/dpkg-r.log" 2>&1 || die "dpkg -r failed:"$'\n'"$(cat "$E2E_LOGS/dpkg-r.log")"
+st=$(pkg_status)
+[[ $st == config-files || $st == not-installed || -z $st ]] || die "after dpkg -r the package is '$st'"
+check_removed "dpkg -r"
+dpkg_locked --purge squtun >"$E2E_LOGS/dpkg-purge.log" 2>&1 || die "dpkg --purge failed:"$'\n'"$(cat "$E2E_LOGS/dpkg-purge.log")"
+pkg_gone || die "after dpkg --purge the package is '$(pkg_status)'"
+check_removed "dpkg --purge"
+
+step "apt-get install ./$(basename "$DEB"), apt-get remove, apt-get purge (offline)"
+(cd "$DEBDIR" && apt_get install "./$(basename "$DEB")") >"$E2E_LOGS/apt-install.log" 2>&1 ||
+  die "apt-get install ./$(basename "$DEB") failed:"$'\n'"$(tail -n 30 "$E2E_LOGS/apt-install.log")"
+check_installed "apt-get install"
+apt_get remove squtun >"$E2E_LOGS/apt-remove.log" 2>&1 ||
+  die "apt-get remove squtun failed:"$'\n'"$(tail -n 30 "$E2E_LOGS/apt-remove.log")"
+check_removed "apt-get remove"
+apt_get purge squtun >"$E2E_LOGS/apt-purge.log" 2>&1 ||
+  die "apt-get purge squtun failed:"$'\n'"$(tail -n 30 "$E2E_LOGS/apt-purge.log")"
+pkg_gone || die "after apt-get purge the package is '$(pkg_status)'"
+check_removed "apt-get purge"
+
+step "purge removes a /run/squtun that still holds files (a stale pid file)"
+dpkg_locked -i "$DEB" >>"$E2E_LOGS/dpkg-i.log" 2>&1 || die "dpkg -i failed (second time)"
+echo 12345 >/run/squtun/squtun-e2e0.pid
+dpkg_locked -r squtun >>"$E2E_LOGS/dpkg-r.log" 2>&1 || die "dpkg -r failed (second time)"
+[[ -f /run/squtun/squtun-e2e0.pid ]] || die "dpkg -r removed a non-empty /run/squtun (a running daemon's pid file)"
+dpkg_locked --purge squtun >>"$E2E_LOGS/dpkg-purge.log" 2>&1 || die "dpkg --purge failed (second time)"
+check_removed "dpkg -r with a pid file left, then --purge"
