@@ -54,6 +54,8 @@ SAVE=/var/tmp/squtun-e2e-deb-save.$$ # outside the temp dir, which cleanup delet
 declare -A SAVED=()
 TUN_GROUP_EXISTED=0
 getent group tun >/dev/null && TUN_GROUP_EXISTED=1
+SQUTUN_USER_EXISTED=0
+getent passwd squtun >/dev/null && SQUTUN_USER_EXISTED=1
 
 restore_machine() {
   local p
@@ -69,6 +71,10 @@ restore_machine() {
     fi
   done
   if [[ -d $SAVE ]]; then rmdir "$SAVE"; fi
+  if [[ $SQUTUN_USER_EXISTED == 0 ]] && getent passwd squtun >/dev/null; then
+    userdel squtun && info "removed user squtun (the package's postinst created it)"
+    if getent group squtun >/dev/null; then groupdel squtun; fi
+  fi
   if [[ $TUN_GROUP_EXISTED == 0 ]] && getent group tun >/dev/null; then
     groupdel tun && info "removed group tun (the package's postinst created it)"
   fi
