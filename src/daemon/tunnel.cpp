@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "daemon/log.h"
+#include "daemon/staged_packets.h"
 #include "protocol/data_packet.h"
 
 namespace squtun::daemon {
@@ -42,8 +43,11 @@ Tunnel::Tunnel(tun::TunDevice tun, net::UdpSocket socket, const crypto::Key& psk
     : tun_(std::move(tun)),
       socket_(std::move(socket)),
       peer_(psk, std::move(config), counters_, crypto::random_bytes, this),
-      stop_event_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
-  if (!stop_event_.valid()) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+      stop_event_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+      session_up_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  if (!stop_event_.valid() || !session_up_.valid()) {
+    throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+  }
 }
 
 Tunnel::~Tunnel() { stop(); }
@@ -85,10 +89,19 @@ bool Tunnel::wait_readable(int fd, int timeout_ms) const {
 void Tunnel::outbound_loop() {
   net::DatagramBatch batch(kBatchSize, kSlotSize);
   crypto::AeadContext aead;
+  StagedPackets staged;
+  std::array<pollfd, 3> fds{{{tun_.fd(), POLLIN, 0}, {stop_event_.get(), POLLIN, 0}, {session_up_.get(), POLLIN, 0}}};
   while (!stopping_) {
-    if (!wait_readable(tun_.fd(), -1)) continue;
-    if (read_tun_batch(batch) == 0) continue;
-    seal_batch(batch, aead);
+    if (poll(fds.data(), fds.size(), -1) <= 0 || stopping_) continue;
+    if (fds[2].revents & POLLIN) {
+      std::uint64_t events = 0;
+      if (read(session_up_.get(), &events, sizeof events) > 0 && staged.release(batch, current_time().mono) > 0) {
+        seal_batch(batch, aead);
+      }
+    }
+    if ((fds[0].revents & POLLIN) && read_tun_batch(batch) > 0 && !seal_batch(batch, aead)) {
+      staged.hold(batch, current_time().mono);
+    }
     send_control_messages();
   }
 }
@@ -110,14 +123,14 @@ std::size_t Tunnel::read_tun_batch(net::DatagramBatch& batch) {
   return n;
 }
 
-void Tunnel::seal_batch(net::DatagramBatch& batch, crypto::AeadContext& aead) {
+bool Tunnel::seal_batch(net::DatagramBatch& batch, crypto::AeadContext& aead) {
   const std::size_t n = batch.count();
   std::optional<protocol::Peer::SendTicket> ticket;
   {
     const std::lock_guard lock(peer_mutex_);
     ticket = peer_.reserve_send(n, current_time());
   }
-  if (!ticket) return;
+  if (!ticket) return false;
   std::uint64_t inner_bytes = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t inner = batch.length(i);
@@ -126,7 +139,7 @@ void Tunnel::seal_batch(net::DatagramBatch& batch, crypto::AeadContext& aead) {
         protocol::seal_packet(aead, *ticket->session, ticket->first_counter + i, slot.subspan(kDataHeaderSize, inner), slot);
     if (sealed == 0) {
       counters_.drop(DropReason::UdpSend, n);
-      return;
+      return true;  // a session was up: nothing to stage
     }
     inner_bytes += inner;
     batch.length(i) = sealed;
@@ -136,6 +149,7 @@ void Tunnel::seal_batch(net::DatagramBatch& batch, crypto::AeadContext& aead) {
   counters_.drop(DropReason::UdpSend, result.failed);
   counters_.add(counters_.tx_packets, result.sent);
   counters_.add(counters_.tx_bytes, result.failed == 0 ? inner_bytes : 0);
+  return true;
 }
 
 // --- UDP -> open -> TUN ---------------------------------------------------------------
@@ -263,6 +277,10 @@ void Tunnel::initiation_sent(const protocol::Endpoint& to, bool retry) {
 
 void Tunnel::handshake_completed(const protocol::Endpoint& peer, protocol::Role role) {
   log_info("handshake with " + peer.to_string() + " completed (" + role_name(role) + ")");
+  const std::uint64_t one = 1;
+  // Can only fail with the counter full, when a wake-up is pending anyway.
+  const ssize_t written = write(session_up_.get(), &one, sizeof one);
+  static_cast<void>(written);
 }
 
 void Tunnel::clock_skew_rejected(const protocol::Endpoint& from, std::int64_t skew_ns) {

@@ -49,7 +49,8 @@ class Tunnel : private protocol::PeerObserver {
   void outbound_loop();
   void inbound_loop();
   std::size_t read_tun_batch(net::DatagramBatch& batch);
-  void seal_batch(net::DatagramBatch& batch, crypto::AeadContext& aead);
+  // False if no session was up: the packets are not sent (and may be staged).
+  bool seal_batch(net::DatagramBatch& batch, crypto::AeadContext& aead);
   void open_batch(net::DatagramBatch& batch, crypto::AeadContext& aead);
   void send_control_messages();
   bool wait_readable(int fd, int timeout_ms) const;
@@ -76,6 +77,8 @@ class Tunnel : private protocol::PeerObserver {
   std::atomic<bool> lookup_wanted_{false};
   std::string last_lookup_error_;
   net::Fd stop_event_;
+  // Written when a handshake completes, so the outbound thread sends what it staged.
+  net::Fd session_up_;
   std::atomic<bool> stopping_{false};
   std::thread outbound_;
   std::thread inbound_;
