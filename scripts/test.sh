@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # scripts/test.sh — the test command: installs what the tests need, builds build/, runs every
 # unit and end-to-end test through CTest, then builds the libFuzzer targets with clang and runs
-# each for a short while.  Needs root (the end-to-end tests make network namespaces, TUN
-# devices and a user); re-runs itself with sudo otherwise.  Works from any directory.
+# each for FUZZ_SECONDS (60 s) under ASan, UBSan and leak detection.  Needs root (the end-to-end
+# tests make network namespaces, TUN devices and a user); re-runs itself with sudo otherwise.
+# Works from any directory.
 #
 #   bash scripts/test.sh
-#   FUZZ_SECONDS=60 bash scripts/test.sh      # longer fuzzing
+#   FUZZ_SECONDS=600 bash scripts/test.sh     # fuzz each target longer (or shorter)
 #   SQUTUN_NO_INSTALL=1 bash scripts/test.sh  # do not apt-get anything
 set -euo pipefail
 
@@ -18,7 +19,7 @@ fi
 source "$ROOT/scripts/deps.sh"
 
 JOBS=${JOBS:-2}
-FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 T0=$SECONDS
 stage() { printf '\n=== [%4ss] %s\n' "$((SECONDS - T0))" "$*"; }
 FAILED=()
@@ -26,7 +27,7 @@ FAILED=()
 stage "dependencies"
 install_deps build-essential cmake pkg-config libssl-dev libseccomp-dev libgtest-dev googletest clang \
   iperf3 iproute2 iputils-ping socat uml-utilities net-tools faketime procps util-linux \
-  passwd nftables conntrack
+  passwd nftables conntrack systemd groff-base man-db ifupdown dpkg-dev tcpdump python3
 install_deps "$(fuzzer_runtime_pkg)"
 
 stage "configure and build build/ (RelWithDebInfo, -j$JOBS)"
@@ -39,33 +40,57 @@ if ! ctest --test-dir build --output-on-failure -j"$JOBS"; then
 fi
 
 if [[ -f tests/fuzz/CMakeLists.txt ]]; then
-  stage "libFuzzer targets (clang) in build-fuzz/"
+  # One libFuzzer target per parser that sees outside bytes (tests/fuzz/fuzz_*.cpp), each with
+  # its seed corpus in tests/fuzz/corpus/<target>/ and, for the text parsers, a dictionary
+  # (tests/fuzz/<target>.dict); every one runs FUZZ_SECONDS. A UBSan report
+  # or a leak ends the run as a failure (the inputs land in build-fuzz/artifacts/).
+  stage "libFuzzer targets (clang, ASan + UBSan) in build-fuzz/, ${FUZZ_SECONDS}s each"
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_COMPILER=clang++ -DSQUTUN_FUZZ=ON -DSQUTUN_TESTS=OFF
-  cmake --build build-fuzz -j"$JOBS"
-  mapfile -t targets < <(find build-fuzz/tests/fuzz -maxdepth 1 -type f -name 'fuzz_*' -perm -u+x | sort)
-  [[ ${#targets[@]} -gt 0 ]] || FAILED+=("no fuzz_* binaries in build-fuzz/tests/fuzz")
+  fuzz_built=1
+  if ! cmake --build build-fuzz -j"$JOBS"; then
+    FAILED+=("build of build-fuzz/ (clang, -DSQUTUN_FUZZ=ON): no fuzz target ran")
+    fuzz_built=0
+  fi
+  export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+  export ASAN_OPTIONS="detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+  sources=()
+  if [[ $fuzz_built -eq 1 ]]; then
+    shopt -s nullglob
+    sources=(tests/fuzz/fuzz_*.cpp)
+    shopt -u nullglob
+  fi
+  [[ $fuzz_built -eq 0 || ${#sources[@]} -gt 0 ]] || FAILED+=("no tests/fuzz/fuzz_*.cpp")
   mkdir -p build-fuzz/fuzz-logs build-fuzz/artifacts
-  for bin in "${targets[@]}"; do
-    name=$(basename "$bin")
-    seeds=()
-    for d in "tests/fuzz/corpus/$name" "tests/fuzz/corpus/${name#fuzz_}"; do
-      if [[ -d $d ]]; then
-        seeds+=("$d")
-        break
-      fi
-    done
+  for source in "${sources[@]}"; do
+    name=$(basename "$source" .cpp)
+    bin=build-fuzz/tests/fuzz/$name
+    seeds=tests/fuzz/corpus/$name
+    printf '  %-22s %ss ... ' "$name" "$FUZZ_SECONDS"
+    if [[ ! -x $bin ]]; then
+      echo "FAILED (not built)"
+      FAILED+=("fuzz target $name: $bin was not built")
+      continue
+    fi
+    if [[ ! -d $seeds ]] || [[ -z $(ls -A "$seeds") ]]; then
+      echo "FAILED (no seeds)"
+      FAILED+=("fuzz target $name: no seed corpus in $seeds")
+      continue
+    fi
     # new inputs go to a scratch corpus (the first directory), never into the repository
     work=build-fuzz/corpus-work/$name
     mkdir -p "$work"
     log=build-fuzz/fuzz-logs/$name.log
-    printf '  %-28s %ss, seeds: %s ... ' "$name" "$FUZZ_SECONDS" "${seeds[*]:-none}"
+    dict=()
+    [[ -f tests/fuzz/$name.dict ]] && dict=(-dict="tests/fuzz/$name.dict")
     rc=0
     timeout $((FUZZ_SECONDS + 120)) "$bin" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 \
-      -artifact_prefix="build-fuzz/artifacts/$name-" "$work" "${seeds[@]}" >"$log" 2>&1 || rc=$?
+      -detect_leaks=1 -timeout=30 "${dict[@]}" -artifact_prefix="build-fuzz/artifacts/$name-" \
+      "$work" "$seeds" >"$log" 2>&1 || rc=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
     if [[ $rc -eq 0 ]]; then
-      echo "ok (${runs:-?} runs)"
+      echo "ok (${runs:-?} runs, ${rate:-?}/s)"
     else
       echo "FAILED (exit $rc)"
       tail -n 60 "$log"

@@ -51,7 +51,7 @@ void confine_system_calls() {
   Filter filter(seccomp_init(SCMP_ACT_ERRNO(EPERM)));
   if (!filter) throw std::runtime_error("seccomp: cannot create a filter");
   for (const char* name : kAllowed) allow(filter.get(), name);
-  if (seccomp_rule_add(filter.get(), SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) != 0) {
+  if (seccomp_rule_add(filter.get(), SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0)) != 0) {
     throw std::runtime_error("seccomp: cannot allow Unix sockets");
   }
   // Every thread, not only the caller: the data path threads already run.

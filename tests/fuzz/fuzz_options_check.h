@@ -1,0 +1,152 @@
+#pragma once
+
+// Shared by fuzz_options and fuzz_config: what parse_options promises about what it
+// accepts, and the same options written back as a command line (long options with
+// attached values, or short options with separate ones) that must parse to themselves.
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cli/options.h"
+#include "fuzz_support.h"
+#include "net/resolve.h"
+
+namespace squtun::fuzz {
+
+using cli::Options;
+using cli::UsageError;
+using Args = std::vector<std::string>;
+
+inline bool same_options(const Options& a, const Options& b) {
+  return a.action == b.action && a.listen_port == b.listen_port && a.bind_address == b.bind_address &&
+         a.peer_host == b.peer_host && a.peer_port == b.peer_port && a.interface == b.interface &&
+         a.key_file == b.key_file && a.keepalive_seconds == b.keepalive_seconds &&
+         a.clock_skew_seconds == b.clock_skew_seconds && a.underlay_mtu == b.underlay_mtu && a.tap == b.tap &&
+         a.foreground == b.foreground && a.pidfile == b.pidfile && a.user == b.user &&
+         a.chroot_dir == b.chroot_dir && a.verbosity == b.verbosity;
+}
+
+inline bool nonempty(const std::optional<std::string>& s) { return !s || !s->empty(); }
+
+// What every accepted command line guarantees.
+inline void check_options(const Options& o) {
+  require(!o.peer_port || *o.peer_port >= 1);  // a std::uint16_t: at most 65535
+  require(o.keepalive_seconds <= 86400);
+  require(!o.clock_skew_seconds || (*o.clock_skew_seconds >= 1 && *o.clock_skew_seconds <= 86400));
+  require(o.underlay_mtu <= 65535);
+  require(o.verbosity >= -1);
+  require(nonempty(o.peer_host) && nonempty(o.pidfile) && nonempty(o.user) && nonempty(o.chroot_dir));
+  require(!o.bind_address || net::parse_address(*o.bind_address).has_value());
+  switch (o.action) {
+    case Options::Action::Run:
+      require(o.listen_port >= 1);
+      require(!o.interface.empty() && !o.key_file.empty());
+      require(o.peer_host.has_value() == o.peer_port.has_value());
+      require(o.passive() == !o.peer_host.has_value());
+      require(o.underlay_mtu == 0);  // -m makes it another action
+      if (o.bind_address && o.peer_host) {
+        const auto local = net::literal_family(*o.bind_address);
+        const auto remote = net::literal_family(*o.peer_host);
+        require(local.has_value());
+        require(!remote || *remote == *local);
+      }
+      break;
+    case Options::Action::PrintMtu:
+      require(o.underlay_mtu >= 1);
+      break;
+    case Options::Action::Show:
+      require(!o.interface.empty());  // a later -i may still change it
+      break;
+    case Options::Action::GenerateKey:
+    case Options::Action::Help:
+    case Options::Action::Version:
+      break;
+  }
+}
+
+// parse_options, which may only throw UsageError (with a message); anything else escapes
+// and libFuzzer reports it.
+inline std::optional<Options> parse_checked(std::span<const std::string> args) {
+  try {
+    Options o = cli::parse_options(args);
+    check_options(o);
+    return o;
+  } catch (const UsageError& e) {
+    require(std::string_view(e.what()).size() > 0);
+    return std::nullopt;
+  }
+}
+
+enum class Style { LongAttached, ShortSeparate };
+
+// `o` as a command line; parse_options of it gives `o` back.
+inline Args command_line(const Options& o, Style style) {
+  Args args;
+  // `show IFNAME` wants a name that does not look like an option; -i can give any.
+  const bool show = o.action == Options::Action::Show;
+  const bool show_needs_i = show && o.interface[0] == '-';
+  if (show) {
+    args.push_back("show");
+    args.push_back(show_needs_i ? "placeholder" : o.interface);
+  }
+  auto value = [&](char short_name, std::string_view long_name, const std::string& v) {
+    if (style == Style::ShortSeparate && short_name != '\0') {
+      args.push_back(std::string("-") + short_name);
+      args.push_back(v);
+    } else if (style == Style::ShortSeparate) {
+      args.push_back("--" + std::string(long_name));
+      args.push_back(v);
+    } else {
+      args.push_back("--" + std::string(long_name) + "=" + v);
+    }
+  };
+  auto flag = [&](char short_name, std::string_view long_name) {
+    if (style == Style::ShortSeparate && short_name != '\0') {
+      args.push_back(std::string("-") + short_name);
+    } else {
+      args.push_back("--" + std::string(long_name));
+    }
+  };
+  if (o.listen_port != 0) value('l', "listen", std::to_string(o.listen_port));
+  if (o.bind_address) value('b', "bind", *o.bind_address);
+  if (o.peer_host) value('p', "peer", *o.peer_host);
+  if (o.peer_port) value('r', "peer-port", std::to_string(*o.peer_port));
+  if (!o.interface.empty() && (!show || show_needs_i)) value('i', "interface", o.interface);
+  if (!o.key_file.empty()) value('k', "key", o.key_file);
+  if (o.keepalive_seconds != 0) value('a', "keepalive", std::to_string(o.keepalive_seconds));
+  if (o.clock_skew_seconds) value('c', "clock-skew", std::to_string(*o.clock_skew_seconds));
+  if (o.tap) flag('\0', "tap");
+  if (o.foreground) flag('f', "foreground");
+  if (o.pidfile) value('\0', "pidfile", *o.pidfile);
+  if (o.user) value('u', "user", *o.user);
+  if (o.chroot_dir) value('\0', "chroot", *o.chroot_dir);
+  if (o.verbosity < 0) flag('q', "quiet");
+  for (int i = 0; i < o.verbosity; ++i) flag('v', "verbose");
+  // The action last: the last one given wins (and -m also sets the MTU).
+  if (o.underlay_mtu != 0) value('m', "mtu", std::to_string(o.underlay_mtu));
+  switch (o.action) {
+    case Options::Action::GenerateKey: flag('\0', "genkey"); break;
+    case Options::Action::Version: flag('V', "version"); break;
+    case Options::Action::Help: flag('h', "help"); break;
+    case Options::Action::Run:
+    case Options::Action::Show:
+    case Options::Action::PrintMtu:
+      break;
+  }
+  return args;
+}
+
+// An accepted command line means the same written either way.
+inline void check_round_trip(const Options& o) {
+  for (const Style style : {Style::LongAttached, Style::ShortSeparate}) {
+    const Args again = command_line(o, style);
+    const auto reparsed = parse_checked(again);
+    require(reparsed.has_value());
+    require(same_options(*reparsed, o));
+  }
+}
+
+}  // namespace squtun::fuzz
