@@ -45,8 +45,12 @@ send_junk() {
   local sport=$1 kind i reply
   for kind in "${JUNK[@]}"; do
     for i in 1 2 3; do
-      reply=$(junk "$kind" | ip netns exec "$NS_A" timeout 5 socat -T 0.5 - \
-        "UDP:198.18.0.2:7777,sourceport=$sport,reuseaddr" 2>/dev/null | head -c 64 | od -An -tx1 | head -n 2) || true
+      # From a file, so socat reads it in one piece and sends one datagram (from a pipe,
+      # a slow writer could split it in two).
+      junk "$kind" >"$E2E_TMP/junk.bin"
+      reply=$(ip netns exec "$NS_A" timeout 5 socat -T 0.5 - \
+        "UDP:198.18.0.2:7777,sourceport=$sport,reuseaddr" <"$E2E_TMP/junk.bin" 2>/dev/null |
+        head -c 64 | od -An -tx1 | head -n 2) || true
       [[ -z $reply ]] || die "squtun answered junk '$kind' (try $i) from port $sport with: $reply"
     done
   done
