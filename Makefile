@@ -23,6 +23,7 @@ DEBDIR ?= $(BUILD)
 # /var/run/squtun on Debian (/var/run is a symbolic link to /run).
 TMPFILESDIR = /usr/lib/tmpfiles.d
 MANDIR = $(PREFIX)/share/man/man8
+UNITDIR = $(PREFIX)/lib/systemd/system
 
 .PHONY: all test install uninstall deb clean
 
@@ -57,8 +58,9 @@ endif
 # remove it by hand with `groupdel tun` once nothing uses it.
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/squtun $(DESTDIR)$(MANDIR)/squtun.8 \
-		$(DESTDIR)$(TMPFILESDIR)/squtun.conf
+		$(DESTDIR)$(TMPFILESDIR)/squtun.conf $(DESTDIR)$(UNITDIR)/squtun@.service
 	rmdir $(DESTDIR)$(MANDIR) 2>/dev/null || true
+	rmdir $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/lib/systemd 2>/dev/null || true
 	if [ -d $(DESTDIR)$(RUNDIR) ]; then \
 		rmdir $(DESTDIR)$(RUNDIR) 2>/dev/null || echo "$(DESTDIR)$(RUNDIR) is not empty: left in place"; fi
 

@@ -32,8 +32,9 @@ BIN=/usr/local/sbin/squtun
 MAN8=/usr/local/share/man/man8
 MANPAGE=$MAN8/squtun.8
 TMPFILES=/usr/lib/tmpfiles.d/squtun.conf
+UNIT=/usr/local/lib/systemd/system/squtun@.service
 RUNDIR=/var/run/squtun
-PATHS=("$BIN" "$MANPAGE" "$TMPFILES")
+PATHS=("$BIN" "$MANPAGE" "$TMPFILES" "$UNIT")
 VERSION=$(sed -n 's/^project(squtun VERSION \([0-9.]*\).*/\1/p' "$REPO_ROOT/CMakeLists.txt")
 [[ -n $VERSION ]] || die "no version in project() of $REPO_ROOT/CMakeLists.txt"
 
@@ -133,6 +134,8 @@ cmp -s "$BIN" "$BUILD_DIR/squtun" || die "$BIN differs from $BUILD_DIR/squtun"
 expect "$MANPAGE" "regular file" root:root 644
 cmp -s "$MANPAGE" "$REPO_ROOT/docs/squtun.8" || die "$MANPAGE differs from docs/squtun.8"
 expect "$TMPFILES" "regular file" root:root 644
+expect "$UNIT" "regular file" root:root 644
+grep -q "^ExecStart=$BIN " "$UNIT" || die "$UNIT does not start $BIN: $(grep ExecStart= "$UNIT")"
 grep -qxE 'd[[:space:]]+/run/squtun[[:space:]]+1775[[:space:]]+root[[:space:]]+tun[[:space:]]+-' "$TMPFILES" ||
   die "$TMPFILES has no line 'd /run/squtun 1775 root tun -':"$'\n'"$(cat "$TMPFILES")"
 getent group tun >/dev/null || die "group tun does not exist after make install"
@@ -212,6 +215,7 @@ run_make make-install-destdir install DESTDIR="$STAGE" PREFIX=/opt/squtun
 expect "$STAGE/opt/squtun/sbin/squtun" "regular file" root:root 755
 expect "$STAGE/opt/squtun/share/man/man8/squtun.8" "regular file" root:root 644
 expect "$STAGE/usr/lib/tmpfiles.d/squtun.conf" "regular file" root:root 644
+expect "$STAGE/opt/squtun/lib/systemd/system/squtun@.service" "regular file" root:root 644
 expect "$STAGE/var/run/squtun" directory root:tun 1775
 snapshot >"$AFTER"
 diff -u "$BEFORE" "$AFTER" >"$E2E_LOGS/snapshot-destdir.diff" ||
