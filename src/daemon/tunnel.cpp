@@ -284,12 +284,14 @@ void Tunnel::handshake_completed(const protocol::Endpoint& peer, protocol::Role 
 }
 
 void Tunnel::clock_skew_rejected(const protocol::Endpoint& from, std::int64_t skew_ns) {
-  // Rate-limited: a peer with a wrong clock retries every few seconds.
-  log_warning_limited("clock-skew", [&] {
-    const double skew_s = static_cast<double>(skew_ns) / 1e9;
-    return "handshake from " + from.to_string() + " refused: clock skew of " + std::to_string(skew_s) +
-           " s exceeds -c; synchronise the clocks (NTP) or raise -c";
-  });
+  // One line a minute at most: a peer with a wrong clock retries every 2 s, and the
+  // first line already says all there is to say.
+  const protocol::Duration now = current_time().mono;
+  if (last_skew_log_ && now - *last_skew_log_ < std::chrono::minutes(1)) return;
+  last_skew_log_ = now;
+  const double skew_s = static_cast<double>(skew_ns) / 1e9;
+  log_warning("handshake from " + from.to_string() + " refused: clock skew of " + std::to_string(skew_s) +
+              " s exceeds -c; synchronise the clocks (NTP) or raise -c");
 }
 
 void Tunnel::peer_address_changed(const protocol::Endpoint& now_at) {

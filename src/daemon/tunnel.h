@@ -69,6 +69,7 @@ class Tunnel : private protocol::PeerObserver {
   const std::uint16_t listen_port_ = socket_.local_port();
   protocol::Counters counters_;
   mutable std::mutex peer_mutex_;
+  std::optional<protocol::Duration> last_skew_log_;  // guarded by peer_mutex_ (observer calls)
   protocol::Peer peer_;
   // -p NAME: looked up again when handshakes go unanswered. The inbound thread owns these;
   // the Peer's hook (under peer_mutex_, on that thread) only raises the flag.

@@ -101,9 +101,12 @@ void Peer::handle_initiation(std::span<const std::uint8_t> datagram, const Endpo
   }
   if (!initiation_is_fresh(m, from, now)) return;
   // Both ends initiated at once: the larger random wins, so only one handshake completes
-  // and the two ends do not keep rekeying in step.
+  // and the two ends do not keep rekeying in step. Only while our first initiation of the
+  // attempt may still be answered: once it went unanswered (the peer may be refusing it,
+  // e.g. after a restart with its clock behind), the peer's initiation is answered.
   if (pending_) {
-    if (std::ranges::lexicographical_compare(m.random, pending_->sent.random)) return;
+    const bool first_try = pending_->last_sent == pending_->started;
+    if (first_try && std::ranges::lexicographical_compare(m.random, pending_->sent.random)) return;
     pending_.reset();
   }
   if (!handshakes_.allow(now.mono)) {

@@ -1348,3 +1348,33 @@ TEST_F(PeerClockStepTest, WithClockSkewCheckAReplayedInitiationIsRefused) {
 
 }  // namespace
 }  // namespace squtun::protocol
+
+namespace squtun::protocol {
+namespace {
+
+// The tie-break must not let an end ignore its peer for ever: once its own first
+// initiation of an attempt went unanswered (the peer may be refusing it), it answers the
+// peer's, whichever random is larger.
+TEST_F(PeerTest, UnansweredInitiatorAnswersItsPeerWhateverTheTieBreak) {
+  for (const auto& [seed_a, seed_b] : {std::pair{1, 2}, {2, 1}, {3, 4}, {4, 3}, {5, 6}, {6, 5}}) {
+    a.config.fixed_endpoint = kAddrB;
+    b.config.fixed_endpoint = kAddrA;
+    a.boot(static_cast<std::uint64_t>(seed_a));
+    b.boot(static_cast<std::uint64_t>(seed_b));
+    a.peer->start(now(a));
+    ASSERT_EQ(drain(a).size(), 1u);  // lost on the way
+    mono += kRekeyTimeout;
+    a.peer->tick(now(a));
+    ASSERT_EQ(drain(a).size(), 1u);  // the retry, lost too
+    b.peer->start(now(b));
+    const auto from_b = drain(b);
+    ASSERT_EQ(from_b.size(), 1u);
+    deliver(a, from_b[0].message(), kAddrB);
+    const auto answer = drain(a);
+    ASSERT_EQ(answer.size(), 1u) << "seeds " << seed_a << "," << seed_b;
+    EXPECT_EQ(classify(answer[0].message()), MessageType::Response);
+  }
+}
+
+}  // namespace
+}  // namespace squtun::protocol
