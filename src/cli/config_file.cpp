@@ -13,7 +13,7 @@ namespace {
 
 constexpr std::array<std::string_view, 11> kValueOptions{
     "listen", "bind", "peer", "peer-port", "interface", "key", "keepalive", "clock-skew", "pidfile", "user", "chroot"};
-constexpr std::array<std::string_view, 4> kFlagOptions{"foreground", "verbose", "quiet", "tap"};
+constexpr std::array<std::string_view, 5> kFlagOptions{"foreground", "verbose", "quiet", "tap", "no-offload"};
 
 std::string_view trim(std::string_view s) {
   const auto first = s.find_first_not_of(" \t\r");

@@ -46,7 +46,7 @@ std::string require_nonempty(const std::string& flag, const std::string& value) 
   return value;
 }
 
-const std::array<OptionSpec, 19> kOptions{{
+const std::array<OptionSpec, 20> kOptions{{
     {'l', "listen", true,
      [](Options& o, const std::string& f, const std::string& v) { o.listen_port = parse_port(f, v); }},
     {'b', "bind", true,
@@ -76,6 +76,7 @@ const std::array<OptionSpec, 19> kOptions{{
        o.action = Options::Action::PrintMtu;
      }},
     {'\0', "tap", false, [](Options& o, const std::string&, const std::string&) { o.tap = true; }},
+    {'\0', "no-offload", false, [](Options& o, const std::string&, const std::string&) { o.offload = false; }},
     {'f', "foreground", false, [](Options& o, const std::string&, const std::string&) { o.foreground = true; }},
     {'\0', "pidfile", true,
      [](Options& o, const std::string& f, const std::string& v) { o.pidfile = require_nonempty(f, v); }},
@@ -229,6 +230,9 @@ Tunnel:
                            this host's clock (1-86400; default: no check)
       --tap                carry Ethernet frames on a TAP device (for bridging) instead of
                            IP packets on a TUN device
+      --no-offload         move every packet on its own: no TUN segmentation offloads
+                           (TSO/USO) and no UDP GSO/GRO (default: use what the kernel
+                           offers; TAP devices never use them)
       --config FILE        read options from FILE: lines of 'name = value' named like the
                            long options (flags take yes or no); the command line overrides it
 

@@ -29,6 +29,7 @@ struct Options {
   unsigned underlay_mtu = 0;
 
   bool tap = false;  // Ethernet frames on a TAP device instead of IP packets on TUN
+  bool offload = true;  // TUN TSO/USO and UDP GSO/GRO where the kernel has them
 
   bool foreground = false;
   std::optional<std::string> pidfile;

@@ -39,11 +39,12 @@ TEST(ConfigFileTest, LinesBecomeLongOptions) {
       "foreground = yes\n"
       "verbose = true\n"
       "quiet = no\n"
-      "tap = 0\n",
+      "tap = 0\n"
+      "no-offload = yes\n",
       "f");
   const Args expected{"--listen=7778", "--peer=198.51.100.2", "--peer-port=7777", "--interface=tun0",
                       "--key=/etc/squtun/site.key", "--keepalive=25", "--clock-skew=30", "--foreground",
-                      "--verbose"};
+                      "--verbose", "--no-offload"};
   EXPECT_EQ(args, expected);
 }
 

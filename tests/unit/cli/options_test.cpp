@@ -139,7 +139,7 @@ TEST(OptionsTest, HelpNamesEveryOption) {
   for (const char* flag : {"-l,", "--listen", "-p,", "--peer ", "-r,", "--peer-port", "-i,", "--interface", "-k,",
                            "--key", "-a,", "--keepalive", "-c,", "--clock-skew", "-m,", "--mtu", "-f,", "--foreground",
                            "--pidfile", "-u,", "--user", "--chroot", "-v,", "--verbose", "-q,", "--quiet", "--genkey",
-                           "-V,", "--version", "-h,", "--help", "--tap", "--config"}) {
+                           "-V,", "--version", "-h,", "--help", "--tap", "--no-offload", "--config"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   }
   EXPECT_NE(help.find("60"), std::string::npos) << "help must say which overhead -m subtracts";
@@ -186,6 +186,12 @@ TEST(OptionsTest, TapSelectsEthernetFrames) {
   EXPECT_FALSE(parse({"-l", "1", "-i", "tap0", "-k", "k"}).tap);
   EXPECT_TRUE(parse({"-l", "1", "-i", "tap0", "-k", "k", "--tap"}).tap);
   EXPECT_TRUE(parse({"-m", "1500", "--tap"}).tap);
+}
+
+TEST(OptionsTest, OffloadIsOnUnlessRefused) {
+  EXPECT_TRUE(parse({"-l", "1", "-i", "t", "-k", "k"}).offload);
+  EXPECT_FALSE(parse({"-l", "1", "-i", "t", "-k", "k", "--no-offload"}).offload);
+  EXPECT_THROW(parse({"-l", "1", "-i", "t", "-k", "k", "--no-offload=yes"}), UsageError);
 }
 
 TEST(OptionsTest, DefaultPidfileFollowsTheSeed) {
