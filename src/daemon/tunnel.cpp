@@ -181,8 +181,8 @@ void Tunnel::inbound_loop() {
 }
 
 void Tunnel::open_batch(net::DatagramBatch& batch, crypto::AeadContext& aead) {
-  std::array<std::optional<protocol::Peer::ReceiveTicket>, kBatchSize> tickets;
-  std::array<std::size_t, kBatchSize> inner_sizes{};
+  std::array<std::optional<protocol::Peer::ReceiveTicket>, net::DatagramBatch::max_count(kBatchSize)> tickets;
+  std::array<std::size_t, net::DatagramBatch::max_count(kBatchSize)> inner_sizes{};
   const std::size_t n = batch.count();
   const protocol::Now now = current_time();
   {

@@ -1,6 +1,7 @@
 #include "net/udp_socket.h"
 
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 
 #include <algorithm>
@@ -73,29 +74,13 @@ void wait_for_buffer_space(int fd, int err) {
   }
 }
 
-void point_header(mmsghdr& header, iovec& iov, std::span<std::uint8_t> data,
-                  sockaddr_storage& address, socklen_t address_length) {
-  iov.iov_base = data.data();
-  iov.iov_len = data.size();
-  header = mmsghdr{};
-  header.msg_hdr.msg_name = &address;
-  header.msg_hdr.msg_namelen = address_length;
-  header.msg_hdr.msg_iov = &iov;
-  header.msg_hdr.msg_iovlen = 1;
-}
+// What a kernel or route without UDP GSO answers a GSO send: EIO when the device lacks
+// checksum offload, EINVAL or the others on kernels or paths that do not know it.
+bool refuses_gso(int err) { return err == EIO || err == EINVAL || err == EOPNOTSUPP || err == ENOPROTOOPT; }
 
 }  // namespace
 
-DatagramBatch::DatagramBatch(std::size_t capacity, std::size_t slot_size)
-    : slot_size_(slot_size),
-      storage_(capacity * slot_size),
-      lengths_(capacity),
-      endpoints_(capacity),
-      headers_(capacity),
-      iovecs_(capacity),
-      addresses_(capacity) {}
-
-UdpSocket UdpSocket::bind_any(std::uint16_t port) {
+UdpSocket UdpSocket::bind_any(std::uint16_t port, SocketOptions options) {
   bool dual_stack = true;
   Fd fd = open_socket(AF_INET6);
   if (!fd.valid() && errno == EAFNOSUPPORT) {
@@ -117,10 +102,12 @@ UdpSocket UdpSocket::bind_any(std::uint16_t port) {
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), length) != 0) {
     throw_listen_error(port, errno);
   }
-  return UdpSocket(std::move(fd), dual_stack);
+  UdpSocket socket(std::move(fd), dual_stack);
+  if (options.offload) socket.enable_offloads();
+  return socket;
 }
 
-UdpSocket UdpSocket::bind_to(const protocol::Endpoint& local) {
+UdpSocket UdpSocket::bind_to(const protocol::Endpoint& local, SocketOptions options) {
   if (!local.valid()) throw_listen_error(local.port, EAFNOSUPPORT, "an invalid address");
   const bool v6 = local.family == protocol::Endpoint::Family::V6;
   std::string address = local.to_string();
@@ -138,7 +125,18 @@ UdpSocket UdpSocket::bind_to(const protocol::Endpoint& local) {
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&storage), length) != 0) {
     throw_listen_error(local.port, errno, address);
   }
-  return UdpSocket(std::move(fd), false);
+  UdpSocket socket(std::move(fd), false);
+  if (options.offload) socket.enable_offloads();
+  return socket;
+}
+
+// UDP_SEGMENT set to 0 changes nothing (each send names its own segment size) but fails
+// on a kernel without GSO, which makes it the probe.
+void UdpSocket::enable_offloads() {
+  const int zero = 0;
+  const int one = 1;
+  gso_ = ::setsockopt(fd_.get(), SOL_UDP, UDP_SEGMENT, &zero, sizeof zero) == 0;
+  gro_ = ::setsockopt(fd_.get(), SOL_UDP, UDP_GRO, &one, sizeof one) == 0;
 }
 
 std::uint16_t UdpSocket::local_port() const {
@@ -148,65 +146,58 @@ std::uint16_t UdpSocket::local_port() const {
   return endpoint_from_sockaddr(address).port;
 }
 
-// The headers are re-pointed at the batch's own buffers on every call rather than once in
-// the constructor, so a copied or moved batch never hands the kernel stale pointers.
+// MSG_TRUNC makes msg_len the length the kernel had, so a datagram or GRO train cut
+// short by a small slot is recognised and dropped rather than presented truncated.
 bool UdpSocket::receive(DatagramBatch& batch) {
-  const std::size_t capacity = batch.capacity();
-  for (std::size_t i = 0; i < capacity; ++i) {
-    point_header(batch.headers_[i], batch.iovecs_[i], batch.slot(i), batch.addresses_[i],
-                 sizeof(sockaddr_storage));
-  }
-  batch.set_count(0);
+  const unsigned slots = batch.prepare_receive(gro_);
   int received;
   do {
-    received = ::recvmmsg(fd_.get(), batch.headers_.data(), static_cast<unsigned>(capacity),
-                          MSG_DONTWAIT, nullptr);
+    received = ::recvmmsg(fd_.get(), batch.headers_.data(), slots, MSG_DONTWAIT | MSG_TRUNC, nullptr);
   } while (received < 0 && errno == EINTR);
   if (received <= 0) return false;
-
-  // A datagram longer than a slot arrives truncated to the slot; its length then no longer
-  // matches what the peer sent and the receiver's authentication rejects it.
-  for (int i = 0; i < received; ++i) {
-    batch.length(i) = batch.headers_[i].msg_len;
-    batch.endpoint(i) = endpoint_from_sockaddr(batch.addresses_[i]);
-  }
-  batch.set_count(static_cast<std::size_t>(received));
+  batch.take_received(static_cast<unsigned>(received));
   return true;
 }
 
 SendResult UdpSocket::send(DatagramBatch& batch) {
-  const std::size_t total = batch.count();
-  for (std::size_t i = 0; i < total; ++i) {
-    const socklen_t address_length =
-        sockaddr_from_endpoint(batch.endpoint(i), dual_stack_, batch.addresses_[i]);
-    point_header(batch.headers_[i], batch.iovecs_[i], batch.datagram(i), batch.addresses_[i],
-                 address_length);
-  }
-
   SendResult result;
+  const std::size_t total = batch.sendable();
   std::size_t next = 0;
+  // A second round runs only after GSO turned itself off, so there are at most two.
+  while (next < total) next = send_from(batch, next, result);
+  result.failed += batch.count() - total;
+  return result;
+}
+
+// Sends datagrams [first, sendable) and returns where it stopped: the end, or the first
+// datagram of a GSO message the kernel refused, for the caller to send again one by one.
+std::size_t UdpSocket::send_from(DatagramBatch& batch, std::size_t first, SendResult& result) {
+  const std::size_t messages = batch.prepare_send(first, dual_stack_, gso_);
+  std::size_t m = 0;
   int waits_without_progress = 0;
-  while (next < total) {
-    const int sent = ::sendmmsg(fd_.get(), batch.headers_.data() + next,
-                                static_cast<unsigned>(total - next), 0);
+  while (m < messages) {
+    const int sent = ::sendmmsg(fd_.get(), batch.headers_.data() + m, static_cast<unsigned>(messages - m), 0);
     if (sent > 0) {
-      next += static_cast<std::size_t>(sent);
-      result.sent += static_cast<std::size_t>(sent);
+      result.sent += batch.datagrams_in(m, m + static_cast<std::size_t>(sent));
+      m += static_cast<std::size_t>(sent);
       waits_without_progress = 0;
     } else if (errno == EINTR) {
       continue;
     } else if (is_full_buffer(errno)) {
       if (waits_without_progress++ == kMaxWaitsWithoutProgress) break;
       wait_for_buffer_space(fd_.get(), errno);
+    } else if (batch.datagrams_in(m, m + 1) > 1 && refuses_gso(errno)) {
+      gso_ = false;
+      return batch.message_start(m);
     } else {
-      // sendmmsg reports an error only when the first datagram failed (bad address, too
+      // sendmmsg reports an error only when the first message failed (bad address, too
       // large, unreachable); dropping just that one lets the rest of the batch go out.
-      ++next;
-      ++result.failed;
+      result.failed += batch.datagrams_in(m, m + 1);
+      ++m;
     }
   }
-  result.failed += total - next;
-  return result;
+  result.failed += batch.datagrams_in(m, messages);
+  return batch.sendable();
 }
 
 bool UdpSocket::send_one(std::span<const std::uint8_t> data, const protocol::Endpoint& to) {

@@ -1,45 +1,20 @@
 #pragma once
 
-#include <sys/socket.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <span>
-#include <vector>
 
+#include "net/datagram_batch.h"
 #include "net/fd.h"
 #include "protocol/endpoint.h"
 
 namespace squtun::net {
 
-// A batch of datagrams with preallocated buffers and kernel message headers, so one
-// recvmmsg/sendmmsg moves many datagrams and the steady state allocates nothing.
-class DatagramBatch {
- public:
-  DatagramBatch(std::size_t capacity, std::size_t slot_size);
-
-  std::size_t capacity() const { return lengths_.size(); }
-  std::size_t slot_size() const { return slot_size_; }
-  std::size_t count() const { return count_; }
-  void set_count(std::size_t n) { count_ = n; }
-
-  std::span<std::uint8_t> slot(std::size_t i) {
-    return {storage_.data() + i * slot_size_, slot_size_};
-  }
-  std::span<std::uint8_t> datagram(std::size_t i) { return slot(i).first(lengths_[i]); }
-  std::size_t& length(std::size_t i) { return lengths_[i]; }
-  protocol::Endpoint& endpoint(std::size_t i) { return endpoints_[i]; }
-
- private:
-  friend class UdpSocket;
-  std::size_t slot_size_;
-  std::size_t count_ = 0;
-  std::vector<std::uint8_t> storage_;
-  std::vector<std::size_t> lengths_;
-  std::vector<protocol::Endpoint> endpoints_;
-  std::vector<mmsghdr> headers_;
-  std::vector<iovec> iovecs_;
-  std::vector<sockaddr_storage> addresses_;
+// What a socket asks of the kernel. Offloads (UDP GSO on send, GRO on receive) are used
+// only as far as the kernel accepts them; without, the socket moves one datagram per
+// message with plain sendmmsg/recvmmsg.
+struct SocketOptions {
+  bool offload = true;
 };
 
 struct SendResult {
@@ -52,20 +27,26 @@ struct SendResult {
 class UdpSocket {
  public:
   // Throws std::runtime_error naming the port and the cause (e.g. "port 7777 in use").
-  static UdpSocket bind_any(std::uint16_t port);
+  static UdpSocket bind_any(std::uint16_t port, SocketOptions options = {});
   // Bound to one local address and port (-b): speaks only that address's family.
-  static UdpSocket bind_to(const protocol::Endpoint& local);
+  static UdpSocket bind_to(const protocol::Endpoint& local, SocketOptions options = {});
 
   int fd() const { return fd_.get(); }
   bool dual_stack() const { return dual_stack_; }
   std::uint16_t local_port() const;
+  // GSO turns itself off for good the first time the kernel refuses a GSO send (e.g. a
+  // route through a device without checksum offload); read it from the sending thread.
+  bool gso_enabled() const { return gso_; }
+  bool gro_enabled() const { return gro_; }
 
-  // Receives up to batch.capacity() datagrams without blocking; sets batch.count().
-  // Returns false on EAGAIN with nothing received.
+  // Receives up to batch.capacity() messages without blocking; sets batch.count(), which
+  // with GRO may exceed the capacity (see DatagramBatch). Returns false on EAGAIN with
+  // nothing received.
   bool receive(DatagramBatch& batch);
 
-  // Sends datagrams [0, batch.count()) to their endpoints. Blocks (poll) while the
-  // socket buffer is full so no datagram is silently lost to EAGAIN.
+  // Sends datagrams [0, batch.count()) to their endpoints, with GSO in as few messages
+  // as it allows. Blocks (poll) while the socket buffer is full so no datagram is
+  // silently lost to EAGAIN. Counts are in datagrams.
   SendResult send(DatagramBatch& batch);
 
   // Sends one datagram (control messages).
@@ -73,8 +54,12 @@ class UdpSocket {
 
  private:
   UdpSocket(Fd fd, bool dual_stack) : fd_(std::move(fd)), dual_stack_(dual_stack) {}
+  void enable_offloads();
+  std::size_t send_from(DatagramBatch& batch, std::size_t first, SendResult& result);
   Fd fd_;
   bool dual_stack_;
+  bool gso_ = false;
+  bool gro_ = false;
 };
 
 }  // namespace squtun::net
