@@ -48,7 +48,7 @@ class GroCoalescer {
  private:
   struct Packet {
     std::uint8_t* data;
-    std::uint32_t size;
+    std::size_t size;
     std::uint32_t next;  // next packet of its group
   };
   struct Group {
@@ -71,6 +71,7 @@ class GroCoalescer {
   };
   struct Candidate;
 
+  bool add_unreadable(std::span<std::uint8_t> packet);
   bool classify(std::span<std::uint8_t> packet, Candidate& c) const;
   Slot* find_flow(const Candidate& c);
   bool can_append(const Group& g, const Candidate& c) const;
