@@ -66,10 +66,10 @@ class DatagramBatch {
   void take_slot(std::size_t s);
   void add_datagram(std::size_t offset, std::size_t length, const protocol::Endpoint& from);
 
-  // Builds messages for datagrams [first, count()): with GSO, runs to one endpoint of
-  // one length (the last may be shorter) become one message each. Returns how many.
-  unsigned prepare_send(std::size_t first, bool dual_stack, bool gso);
-  std::size_t run_end(std::size_t first) const;
+  // Builds messages for datagrams [first, end): with GSO, runs to one endpoint of one
+  // length (the last may be shorter) become one message each. Returns how many.
+  unsigned prepare_send(std::size_t first, std::size_t end, bool dual_stack, bool gso);
+  std::size_t run_end(std::size_t first, std::size_t end) const;
   // Only slots have room for iovecs and headers: a send takes at most capacity().
   std::size_t sendable() const { return count_ < slot_count_ ? count_ : slot_count_; }
   void point_send_message(std::size_t m, std::size_t first, std::size_t end, bool dual_stack);

@@ -159,20 +159,27 @@ bool UdpSocket::receive(DatagramBatch& batch) {
   return true;
 }
 
+// A GSO message the kernel refused goes again one datagram per message: everything left
+// once the kernel refused GSO itself, else just that message (EMSGSIZE: its segments
+// exceed the path MTU, where single datagrams are fragmented instead).
 SendResult UdpSocket::send(DatagramBatch& batch) {
   SendResult result;
   const std::size_t total = batch.sendable();
   std::size_t next = 0;
-  // A second round runs only after GSO turned itself off, so there are at most two.
-  while (next < total) next = send_from(batch, next, result);
+  while (next < total) {
+    const Refused refused = send_range(batch, next, total, gso_, result);
+    if (refused.first == refused.end) break;
+    next = gso_ ? refused.end : total;
+    send_range(batch, refused.first, next, false, result);
+  }
   result.failed += batch.count() - total;
   return result;
 }
 
-// Sends datagrams [first, sendable) and returns where it stopped: the end, or the first
-// datagram of a GSO message the kernel refused, for the caller to send again one by one.
-std::size_t UdpSocket::send_from(DatagramBatch& batch, std::size_t first, SendResult& result) {
-  const std::size_t messages = batch.prepare_send(first, dual_stack_, gso_);
+// Sends datagrams [first, end); stops early only at a GSO message the kernel refused.
+UdpSocket::Refused UdpSocket::send_range(DatagramBatch& batch, std::size_t first, std::size_t end, bool gso,
+                                         SendResult& result) {
+  const std::size_t messages = batch.prepare_send(first, end, dual_stack_, gso);
   std::size_t m = 0;
   int waits_without_progress = 0;
   while (m < messages) {
@@ -186,18 +193,18 @@ std::size_t UdpSocket::send_from(DatagramBatch& batch, std::size_t first, SendRe
     } else if (is_full_buffer(errno)) {
       if (waits_without_progress++ == kMaxWaitsWithoutProgress) break;
       wait_for_buffer_space(fd_.get(), errno);
-    } else if (batch.datagrams_in(m, m + 1) > 1 && refuses_gso(errno)) {
-      gso_ = false;
-      return batch.message_start(m);
+    } else if (batch.datagrams_in(m, m + 1) > 1) {
+      if (refuses_gso(errno)) gso_ = false;
+      return {batch.message_start(m), batch.message_start(m + 1)};
     } else {
       // sendmmsg reports an error only when the first message failed (bad address, too
       // large, unreachable); dropping just that one lets the rest of the batch go out.
-      result.failed += batch.datagrams_in(m, m + 1);
+      ++result.failed;
       ++m;
     }
   }
   result.failed += batch.datagrams_in(m, messages);
-  return batch.sendable();
+  return {end, end};
 }
 
 bool UdpSocket::send_one(std::span<const std::uint8_t> data, const protocol::Endpoint& to) {

@@ -34,8 +34,8 @@ class UdpSocket {
   int fd() const { return fd_.get(); }
   bool dual_stack() const { return dual_stack_; }
   std::uint16_t local_port() const;
-  // GSO turns itself off for good the first time the kernel refuses a GSO send (e.g. a
-  // route through a device without checksum offload); read it from the sending thread.
+  // GSO turns itself off for good the first time the kernel refuses GSO itself (EIO,
+  // EINVAL, EOPNOTSUPP, ENOPROTOOPT); read it from the sending thread.
   bool gso_enabled() const { return gso_; }
   bool gro_enabled() const { return gro_; }
 
@@ -55,7 +55,12 @@ class UdpSocket {
  private:
   UdpSocket(Fd fd, bool dual_stack) : fd_(std::move(fd)), dual_stack_(dual_stack) {}
   void enable_offloads();
-  std::size_t send_from(DatagramBatch& batch, std::size_t first, SendResult& result);
+  // Datagrams [first, end) of a GSO message the kernel refused; empty if none was.
+  struct Refused {
+    std::size_t first;
+    std::size_t end;
+  };
+  Refused send_range(DatagramBatch& batch, std::size_t first, std::size_t end, bool gso, SendResult& result);
   Fd fd_;
   bool dual_stack_;
   bool gso_ = false;
