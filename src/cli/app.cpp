@@ -84,7 +84,7 @@ tun::TunDevice open_device(const Options& o) {
     daemon::log_info(o.interface + " is a TAP device (as tunctl makes them): carrying Ethernet frames");
     return tun::TunDevice::open(o.interface, tun::Mode::Tap);
   }
-  return tun::TunDevice::open(o.interface, tun::Mode::Tun);
+  return tun::TunDevice::open(o.interface, tun::Mode::Tun, o.offload);
 }
 
 // A socket bound to one address (-b) reaches only peers of its family.
@@ -140,6 +140,13 @@ int show_status(const Options& o) {
   return kExitOk;
 }
 
+void log_offloads(const tun::TunDevice& tun, const net::UdpSocket& socket) {
+  const tun::Offloads& offloads = tun.offloads();
+  auto on_off = [](bool on) { return on ? "on" : "off"; };
+  daemon::log_debug(std::string("offloads: TUN TSO ") + on_off(offloads.tso) + ", USO " + on_off(offloads.uso) +
+                    "; UDP GSO " + on_off(socket.gso_enabled()) + ", GRO " + on_off(socket.gro_enabled()));
+}
+
 int run_tunnel(const Options& o) {
   daemon::configure_log(daemon::log_level_for_verbosity(o.verbosity), daemon::LogSink::Stderr);
   const crypto::Key key = crypto::load_key_file(o.key_file);
@@ -149,7 +156,10 @@ int run_tunnel(const Options& o) {
   if (o.user) user = daemon::lookup_user(*o.user);
   tun::TunDevice tun = open_device(o);
   const auto local = bind_endpoint(o);
-  net::UdpSocket socket = local ? net::UdpSocket::bind_to(*local) : net::UdpSocket::bind_any(o.listen_port);
+  const net::SocketOptions socket_options{.offload = o.offload};
+  net::UdpSocket socket = local ? net::UdpSocket::bind_to(*local, socket_options)
+                                : net::UdpSocket::bind_any(o.listen_port, socket_options);
+  log_offloads(tun, socket);
 
   daemon::block_daemon_signals();
 

@@ -12,6 +12,7 @@
 
 #include "daemon/log.h"
 #include "daemon/staged_packets.h"
+#include "daemon/tun_reader.h"
 #include "protocol/data_packet.h"
 
 namespace squtun::daemon {
@@ -90,6 +91,7 @@ void Tunnel::outbound_loop() {
   net::DatagramBatch batch(kBatchSize, kSlotSize);
   crypto::AeadContext aead;
   StagedPackets staged;
+  TunReader reader(tun_, counters_);
   std::array<pollfd, 3> fds{{{tun_.fd(), POLLIN, 0}, {stop_event_.get(), POLLIN, 0}, {session_up_.get(), POLLIN, 0}}};
   while (!stopping_) {
     if (poll(fds.data(), fds.size(), -1) <= 0 || stopping_) continue;
@@ -99,28 +101,11 @@ void Tunnel::outbound_loop() {
         seal_batch(batch, aead);
       }
     }
-    if ((fds[0].revents & POLLIN) && read_tun_batch(batch) > 0 && !seal_batch(batch, aead)) {
+    if ((fds[0].revents & POLLIN) && reader.read_batch(batch) > 0 && !seal_batch(batch, aead)) {
       staged.hold(batch, current_time().mono);
     }
     send_control_messages();
   }
-}
-
-std::size_t Tunnel::read_tun_batch(net::DatagramBatch& batch) {
-  std::size_t n = 0;
-  for (std::size_t reads = 0; reads < 2 * batch.capacity() && n < batch.capacity(); ++reads) {
-    // The packet lands where seal_packet encrypts it in place, after the header.
-    const auto room = batch.slot(n).subspan(kDataHeaderSize, protocol::kMaxInnerPacket + 1);
-    const long size = tun_.read_packet(room);
-    if (size <= 0) break;
-    if (static_cast<std::size_t>(size) > protocol::kMaxInnerPacket) {
-      counters_.drop(DropReason::TooBig);
-      continue;
-    }
-    batch.length(n++) = static_cast<std::size_t>(size);
-  }
-  batch.set_count(n);
-  return n;
 }
 
 bool Tunnel::seal_batch(net::DatagramBatch& batch, crypto::AeadContext& aead) {
@@ -145,18 +130,31 @@ bool Tunnel::seal_batch(net::DatagramBatch& batch, crypto::AeadContext& aead) {
     batch.length(i) = sealed;
     batch.endpoint(i) = ticket->to;
   }
+  send_sealed(batch, inner_bytes);
+  return true;
+}
+
+void Tunnel::send_sealed(net::DatagramBatch& batch, std::uint64_t inner_bytes) {
+  const bool had_gso = socket_.gso_enabled();
   const net::SendResult result = socket_.send(batch);
   counters_.drop(DropReason::UdpSend, result.failed);
   counters_.add(counters_.tx_packets, result.sent);
   counters_.add(counters_.tx_bytes, result.failed == 0 ? inner_bytes : 0);
-  return true;
+  if (had_gso && !socket_.gso_enabled()) {
+    log_warning("the kernel refused a UDP GSO send; sending datagrams one by one from now on");
+  }
 }
 
 // --- UDP -> open -> TUN ---------------------------------------------------------------
 
+Tunnel::InboundState::InboundState(Tunnel& tunnel)
+    : batch(kBatchSize, net::DatagramBatch::kGroSlotSize),
+      tickets(batch.max_count()),
+      inner_sizes(batch.max_count()),
+      writer(tunnel.tun_, tunnel.counters_, batch.max_count()) {}
+
 void Tunnel::inbound_loop() {
-  net::DatagramBatch batch(kBatchSize, kSlotSize);
-  crypto::AeadContext aead;
+  InboundState state(*this);
   auto next_tick = std::chrono::steady_clock::now();
   while (!stopping_) {
     const auto until_tick = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -167,7 +165,7 @@ void Tunnel::inbound_loop() {
     std::array<pollfd, 3> fds{{{socket_.fd(), POLLIN, 0}, {stop_event_.get(), POLLIN, 0}, {lookup_fd, POLLIN, 0}}};
     const int ready = poll(fds.data(), fds.size(), timeout);
     if (stopping_) break;
-    if (ready > 0 && (fds[0].revents & POLLIN) != 0 && socket_.receive(batch)) open_batch(batch, aead);
+    if (ready > 0 && (fds[0].revents & POLLIN) != 0 && socket_.receive(state.batch)) open_batch(state);
     if (ready > 0 && fds[2].revents != 0) take_peer_lookup();
     if (std::chrono::steady_clock::now() >= next_tick) {
       const std::lock_guard lock(peer_mutex_);
@@ -180,10 +178,11 @@ void Tunnel::inbound_loop() {
   }
 }
 
-void Tunnel::open_batch(net::DatagramBatch& batch, crypto::AeadContext& aead) {
-  std::array<std::optional<protocol::Peer::ReceiveTicket>, net::DatagramBatch::max_count(kBatchSize)> tickets;
-  std::array<std::size_t, net::DatagramBatch::max_count(kBatchSize)> inner_sizes{};
+void Tunnel::open_batch(InboundState& state) {
+  net::DatagramBatch& batch = state.batch;
+  auto& tickets = state.tickets;
   const std::size_t n = batch.count();
+  counters_.drop(DropReason::Malformed, batch.dropped());
   const protocol::Now now = current_time();
   {
     const std::lock_guard lock(peer_mutex_);
@@ -192,9 +191,9 @@ void Tunnel::open_batch(net::DatagramBatch& batch, crypto::AeadContext& aead) {
   for (std::size_t i = 0; i < n; ++i) {
     if (!tickets[i]) continue;
     auto message = batch.datagram(i);
-    const auto inner = protocol::open_packet(aead, *tickets[i]->session, message, message.subspan(kDataHeaderSize));
+    const auto inner = protocol::open_packet(state.aead, *tickets[i]->session, message, message.subspan(kDataHeaderSize));
     if (inner) {
-      inner_sizes[i] = *inner;
+      state.inner_sizes[i] = *inner;
     } else {
       tickets[i].reset();
       peer_.reject_data();
@@ -203,20 +202,15 @@ void Tunnel::open_batch(net::DatagramBatch& batch, crypto::AeadContext& aead) {
   {
     const std::lock_guard lock(peer_mutex_);
     for (std::size_t i = 0; i < n; ++i) {
-      if (tickets[i] && !peer_.commit_data(*tickets[i], batch.endpoint(i), inner_sizes[i], now)) tickets[i].reset();
+      if (tickets[i] && !peer_.commit_data(*tickets[i], batch.endpoint(i), state.inner_sizes[i], now)) tickets[i].reset();
     }
   }
   for (std::size_t i = 0; i < n; ++i) {
-    if (!tickets[i] || inner_sizes[i] == 0) continue;
-    if (!tun_.write_packet(batch.datagram(i).subspan(kDataHeaderSize, inner_sizes[i]))) {
-      counters_.drop(DropReason::TunWrite);
-      const int error = errno;
-      log_warning_limited("tun-write", [&] {
-        return "cannot write a packet to " + tun_.name() + ": " + std::strerror(error) +
-               (error == EIO ? " (is the interface down?)" : "");
-      });
+    if (tickets[i] && state.inner_sizes[i] > 0) {
+      state.writer.add(batch.datagram(i).subspan(kDataHeaderSize, state.inner_sizes[i]));
     }
   }
+  state.writer.flush();
 }
 
 // --- -p NAME: the peer's address follows its name ---------------------------------------
@@ -314,7 +308,11 @@ std::string Tunnel::status_report() const {
   }
   auto line = [](std::string_view name, const std::string& value) { return std::string(name) + ": " + value + "\n"; };
   auto count = [](const protocol::Counters::Counter& c) { return std::to_string(c.load(std::memory_order_relaxed)); };
+  auto on_off = [](bool on) { return std::string(on ? "on" : "off"); };
   std::string report = line("interface", tun_.name()) + line("listen_port", std::to_string(listen_port_)) +
+                       line("offload_tun", on_off(tun_.offloads().tso)) +
+                       line("offload_udp_gso", on_off(socket_.gso_enabled())) +
+                       line("offload_udp_gro", on_off(socket_.gro_enabled())) +
                        line("peer", peer) + line("session", session ? "up" : "down") +
                        line("last_handshake_unix_ns", count(counters_.last_handshake_unix_ns)) +
                        line("handshakes", count(counters_.handshakes_completed)) +

@@ -6,8 +6,10 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "crypto/secret.h"
+#include "daemon/tun_writer.h"
 #include "net/fd.h"
 #include "net/resolver_process.h"
 #include "net/udp_socket.h"
@@ -46,12 +48,22 @@ class Tunnel : private protocol::PeerObserver {
   const protocol::Counters& counters() const { return counters_; }
 
  private:
+  // What the inbound thread reuses for every batch, allocated once.
+  struct InboundState {
+    explicit InboundState(Tunnel& tunnel);
+    net::DatagramBatch batch;
+    crypto::AeadContext aead;
+    std::vector<std::optional<protocol::Peer::ReceiveTicket>> tickets;
+    std::vector<std::size_t> inner_sizes;
+    TunWriter writer;
+  };
+
   void outbound_loop();
   void inbound_loop();
-  std::size_t read_tun_batch(net::DatagramBatch& batch);
   // False if no session was up: the packets are not sent (and may be staged).
   bool seal_batch(net::DatagramBatch& batch, crypto::AeadContext& aead);
-  void open_batch(net::DatagramBatch& batch, crypto::AeadContext& aead);
+  void send_sealed(net::DatagramBatch& batch, std::uint64_t inner_bytes);
+  void open_batch(InboundState& state);
   void send_control_messages();
   bool wait_readable(int fd, int timeout_ms) const;
   void request_peer_lookup();

@@ -17,6 +17,7 @@ std::string_view drop_reason_name(DropReason reason) {
     case DropReason::NoPeer: return "no_peer";
     case DropReason::TooBig: return "too_big";
     case DropReason::TunWrite: return "tun_write";
+    case DropReason::TunRead: return "tun_read";
     case DropReason::UdpSend: return "udp_send";
     case DropReason::kCount: break;
   }

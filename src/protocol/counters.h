@@ -24,6 +24,8 @@ enum class DropReason : std::size_t {
   NoPeer,          // outbound packet while the passive end has not learned its peer
   TooBig,          // inner packet larger than a datagram can carry
   TunWrite,        // the TUN device refused a packet
+  TunRead,         // a packet read from the TUN device whose offload header or headers
+                   // did not allow cutting it into packets (or the read failed)
   UdpSend,         // the socket refused a datagram
   kCount,
 };
