@@ -135,12 +135,12 @@ bool Tunnel::seal_batch(net::DatagramBatch& batch, crypto::AeadContext& aead) {
 }
 
 void Tunnel::send_sealed(net::DatagramBatch& batch, std::uint64_t inner_bytes) {
-  const bool had_gso = socket_.gso_enabled();
   const net::SendResult result = socket_.send(batch);
   counters_.drop(DropReason::UdpSend, result.failed);
   counters_.add(counters_.tx_packets, result.sent);
   counters_.add(counters_.tx_bytes, result.failed == 0 ? inner_bytes : 0);
-  if (had_gso && !socket_.gso_enabled()) {
+  if (udp_gso_on_.load(std::memory_order_relaxed) && !socket_.gso_enabled()) {
+    udp_gso_on_ = false;
     log_warning("the kernel refused a UDP GSO send; sending datagrams one by one from now on");
   }
 }
@@ -311,7 +311,7 @@ std::string Tunnel::status_report() const {
   auto on_off = [](bool on) { return std::string(on ? "on" : "off"); };
   std::string report = line("interface", tun_.name()) + line("listen_port", std::to_string(listen_port_)) +
                        line("offload_tun", on_off(tun_.offloads().tso)) +
-                       line("offload_udp_gso", on_off(socket_.gso_enabled())) +
+                       line("offload_udp_gso", on_off(udp_gso_on_)) +
                        line("offload_udp_gro", on_off(socket_.gro_enabled())) +
                        line("peer", peer) + line("session", session ? "up" : "down") +
                        line("last_handshake_unix_ns", count(counters_.last_handshake_unix_ns)) +

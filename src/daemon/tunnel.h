@@ -79,6 +79,8 @@ class Tunnel : private protocol::PeerObserver {
   net::UdpSocket socket_;
   // Read once: the seccomp filter forbids getsockname later.
   const std::uint16_t listen_port_ = socket_.local_port();
+  // The socket's own flag belongs to the outbound thread; `squtun show` reads this copy.
+  std::atomic<bool> udp_gso_on_{socket_.gso_enabled()};
   protocol::Counters counters_;
   mutable std::mutex peer_mutex_;
   std::optional<protocol::Duration> last_skew_log_;  // guarded by peer_mutex_ (observer calls)
