@@ -471,5 +471,18 @@ TEST(UdpOffload, TrainBeyondTheViewsIsCountedAsDropped) {
   });
 }
 
+// The kernel reports twice what was asked (its bookkeeping share); root gets past
+// net.core.rmem_max with the FORCE variant.
+TEST(UdpSocketBuffers, ReceiveQueueHoldsTensOfMillisecondsAtLineRate) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to exceed net.core.rmem_max";
+  const UdpSocket socket = UdpSocket::bind_any(0);
+  int bytes = 0;
+  socklen_t length = sizeof bytes;
+  ASSERT_EQ(::getsockopt(socket.fd(), SOL_SOCKET, SO_RCVBUF, &bytes, &length), 0);
+  EXPECT_EQ(bytes, 2 * 16 * 1024 * 1024);
+  ASSERT_EQ(::getsockopt(socket.fd(), SOL_SOCKET, SO_SNDBUF, &bytes, &length), 0);
+  EXPECT_EQ(bytes, 2 * 4 * 1024 * 1024);
+}
+
 }  // namespace
 }  // namespace squtun::net
