@@ -169,9 +169,11 @@ bool UdpSocket::receive(DatagramBatch& batch) {
   return true;
 }
 
-// A GSO message the kernel refused goes again one datagram per message: everything left
-// once the kernel refused GSO itself, else just that message (EMSGSIZE: its segments
-// exceed the path MTU, where single datagrams are fragmented instead).
+// A GSO message the kernel refused goes again one datagram per message, where each gets
+// its own verdict: EMSGSIZE (segments above the path MTU, which single datagrams pass as
+// fragments) or a bad address fail again or not, and GSO stays on. When an error that
+// can mean "no GSO here" (refuses_gso) came and single datagrams go through, it did mean
+// that, and GSO stays off for good.
 SendResult UdpSocket::send(DatagramBatch& batch) {
   SendResult result;
   const std::size_t total = batch.sendable();
@@ -179,8 +181,10 @@ SendResult UdpSocket::send(DatagramBatch& batch) {
   while (next < total) {
     const Refused refused = send_range(batch, next, total, gso_, result);
     if (refused.first == refused.end) break;
-    next = gso_ ? refused.end : total;
-    send_range(batch, refused.first, next, false, result);
+    const std::size_t sent_before = result.sent;
+    send_range(batch, refused.first, refused.end, false, result);
+    if (refused.gso_error && result.sent > sent_before) gso_ = false;
+    next = refused.end;
   }
   result.failed += batch.count() - total;
   return result;
@@ -204,8 +208,7 @@ UdpSocket::Refused UdpSocket::send_range(DatagramBatch& batch, std::size_t first
       if (waits_without_progress++ == kMaxWaitsWithoutProgress) break;
       wait_for_buffer_space(fd_.get(), errno);
     } else if (batch.datagrams_in(m, m + 1) > 1) {
-      if (refuses_gso(errno)) gso_ = false;
-      return {batch.message_start(m), batch.message_start(m + 1)};
+      return {batch.message_start(m), batch.message_start(m + 1), refuses_gso(errno)};
     } else {
       // sendmmsg reports an error only when the first message failed (bad address, too
       // large, unreachable); dropping just that one lets the rest of the batch go out.
@@ -214,7 +217,7 @@ UdpSocket::Refused UdpSocket::send_range(DatagramBatch& batch, std::size_t first
     }
   }
   result.failed += batch.datagrams_in(m, messages);
-  return {end, end};
+  return {end, end, false};
 }
 
 bool UdpSocket::send_one(std::span<const std::uint8_t> data, const protocol::Endpoint& to) {

@@ -401,6 +401,22 @@ TEST(UdpOffload, RefusedGsoTurnsItOffAndLosesNothing) {
   });
 }
 
+// Port 0 draws EINVAL too, but so do the single datagrams: that is the address, not GSO.
+TEST(UdpOffload, RunToABadAddressFailsAloneAndKeepsGso) {
+  on_fresh_loopback([] {
+    UdpSocket sender = UdpSocket::bind_any(0);
+    UdpSocket receiver = UdpSocket::bind_any(0);
+    const auto sent = repeat(3, 500, Endpoint::v4(kLoopbackV4, 0)) + repeat(5, 500, v4_at(receiver));
+    DatagramBatch batch(sent.size(), 2048);
+    fill(batch, sent);
+    CHECK_OK(expect_sent(sender.send(batch), 5, 3));
+    CHECK_THAT(sender.gso_enabled());
+    const auto groups = receive_messages(receiver, 5);
+    CHECK_OK(expect_sizes(groups, {{500, 500, 500, 500, 500}}));
+    return expect_datagrams(groups, sent, range(3, 8), v4_at(sender));
+  });
+}
+
 // Segments above the path MTU make the kernel refuse that message (EMSGSIZE), where
 // single datagrams would be fragmented: those go one by one and GSO stays on.
 TEST(UdpOffload, RunAboveThePathMtuGoesFragmentedAndKeepsGso) {
