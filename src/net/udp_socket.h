@@ -35,7 +35,8 @@ class UdpSocket {
   bool dual_stack() const { return dual_stack_; }
   std::uint16_t local_port() const;
   // GSO turns itself off for good the first time the kernel refuses GSO itself (EIO,
-  // EINVAL, EOPNOTSUPP, ENOPROTOOPT); read it from the sending thread.
+  // EINVAL, EOPNOTSUPP or ENOPROTOOPT on a GSO message whose datagrams then go out one
+  // by one); read it from the sending thread.
   bool gso_enabled() const { return gso_; }
   bool gro_enabled() const { return gro_; }
 
@@ -59,6 +60,7 @@ class UdpSocket {
   struct Refused {
     std::size_t first;
     std::size_t end;
+    bool gso_error;  // an error that can mean the kernel or route has no GSO
   };
   Refused send_range(DatagramBatch& batch, std::size_t first, std::size_t end, bool gso, SendResult& result);
   Fd fd_;

@@ -401,6 +401,22 @@ TEST(UdpOffload, RefusedGsoTurnsItOffAndLosesNothing) {
   });
 }
 
+// Port 0 draws EINVAL too, but so do the single datagrams: that is the address, not GSO.
+TEST(UdpOffload, RunToABadAddressFailsAloneAndKeepsGso) {
+  on_fresh_loopback([] {
+    UdpSocket sender = UdpSocket::bind_any(0);
+    UdpSocket receiver = UdpSocket::bind_any(0);
+    const auto sent = repeat(3, 500, Endpoint::v4(kLoopbackV4, 0)) + repeat(5, 500, v4_at(receiver));
+    DatagramBatch batch(sent.size(), 2048);
+    fill(batch, sent);
+    CHECK_OK(expect_sent(sender.send(batch), 5, 3));
+    CHECK_THAT(sender.gso_enabled());
+    const auto groups = receive_messages(receiver, 5);
+    CHECK_OK(expect_sizes(groups, {{500, 500, 500, 500, 500}}));
+    return expect_datagrams(groups, sent, range(3, 8), v4_at(sender));
+  });
+}
+
 // Segments above the path MTU make the kernel refuse that message (EMSGSIZE), where
 // single datagrams would be fragmented: those go one by one and GSO stays on.
 TEST(UdpOffload, RunAboveThePathMtuGoesFragmentedAndKeepsGso) {
@@ -469,6 +485,19 @@ TEST(UdpOffload, TrainBeyondTheViewsIsCountedAsDropped) {
     CHECK_THAT(batch.datagram(63).size() == static_cast<std::size_t>(segment));
     return std::string();
   });
+}
+
+// The kernel reports twice what was asked (its bookkeeping share); root gets past
+// net.core.rmem_max with the FORCE variant.
+TEST(UdpSocketBuffers, ReceiveQueueHoldsTensOfMillisecondsAtLineRate) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to exceed net.core.rmem_max";
+  const UdpSocket socket = UdpSocket::bind_any(0);
+  int bytes = 0;
+  socklen_t length = sizeof bytes;
+  ASSERT_EQ(::getsockopt(socket.fd(), SOL_SOCKET, SO_RCVBUF, &bytes, &length), 0);
+  EXPECT_EQ(bytes, 2 * 16 * 1024 * 1024);
+  ASSERT_EQ(::getsockopt(socket.fd(), SOL_SOCKET, SO_SNDBUF, &bytes, &length), 0);
+  EXPECT_EQ(bytes, 2 * 4 * 1024 * 1024);
 }
 
 }  // namespace
