@@ -82,6 +82,9 @@ bool tcp_continues(const std::uint8_t* head, const std::uint8_t* q, const ip::La
   if (std::memcmp(h + 8, t + 8, 5) != 0) return false;  // ACK number, data offset
   if (((h[13] ^ t[13]) & ~ip::kTcpPsh) != 0) return false;
   if (std::memcmp(h + 14, t + 14, 2) != 0) return false;  // window
+  // The urgent pointer means nothing without URG, but segmentation copies the first one:
+  // only equal ones split back into the very same segments.
+  if (std::memcmp(h + 18, t + 18, 2) != 0) return false;
   return std::memcmp(h + ip::kTcpMinHeader, t + ip::kTcpMinHeader, layout.l4_header - ip::kTcpMinHeader) == 0;
 }
 

@@ -21,8 +21,8 @@ bool mergeable(const std::uint8_t* packet, std::size_t size, const ip::Layout& l
 // says: TOS/traffic class, TTL/hop limit, DF, flow label, and the IPv4 id without DF.
 bool same_ip_fields(const std::uint8_t* head, const std::uint8_t* q, bool v6, std::uint16_t count);
 
-// Whether TCP segment q may follow head's group: same ACK, window, flags but PSH, options,
-// and q's sequence number is next_seq.
+// Whether TCP segment q may follow head's group: same ACK, window, flags but PSH, urgent
+// pointer, options, and q's sequence number is next_seq.
 bool tcp_continues(const std::uint8_t* head, const std::uint8_t* q, const ip::Layout& layout,
                    std::uint32_t next_seq);
 

@@ -166,6 +166,7 @@ TEST(GroCoalescerTest, DifferingHeadersDoNotMerge) {
       {"df", [](Spec& s) { s.df = false; }},
       {"ack", [](Spec& s) { s.ack += 1; }},
       {"window", [](Spec& s) { s.window += 1; }},
+      {"urgent pointer", [](Spec& s) { s.urgent = 0xffff; }},  // found by fuzz_offload
       {"options", [](Spec& s) { s.tcp_options = {1, 1, 1, 1}; }},
       {"ece", [](Spec& s) { s.flags |= kEce; }},
       {"fin", [](Spec& s) { s.flags |= kFin; }},

@@ -105,6 +105,7 @@ Bytes build(const Spec& s, std::span<const std::uint8_t> payload, bool partial) 
     b[l4 + 12] = static_cast<std::uint8_t>((l4h / 4) << 4);
     b[l4 + 13] = s.flags;
     put16(b, l4 + 14, s.window);
+    put16(b, l4 + 18, s.urgent);
     std::copy(s.tcp_options.begin(), s.tcp_options.end(), b.begin() + l4 + 20);
     check_at = l4 + 16;
   }

@@ -26,6 +26,7 @@ struct Spec {
   std::uint32_t seq = 1000, ack = 777777;
   std::uint8_t flags = kAck;
   std::uint16_t window = 501;
+  std::uint16_t urgent = 0;
   Bytes tcp_options;  // a multiple of 4 bytes
   Bytes ip_options;   // IPv4 only, a multiple of 4 bytes
   std::uint8_t tos = 0, ttl = 64;
