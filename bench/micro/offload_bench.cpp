@@ -83,7 +83,7 @@ void BM_Coalesce44(benchmark::State& state) {
     writes += gro.write_count();
     benchmark::DoNotOptimize(gro.write(0).data());
   }
-  if (writes != state.iterations()) state.SkipWithError("segments did not merge into one write");
+  if (writes != static_cast<std::size_t>(state.iterations())) state.SkipWithError("segments did not merge into one write");
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kSegments));
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * kSegments * (kMss + 40)));
 }
