@@ -34,16 +34,18 @@ void BM_Checksum(benchmark::State& state) {
 // An IPv4 TCP packet of `payload` bytes starting at seq; checksums complete unless partial.
 Bytes tcp4(std::size_t payload, std::uint32_t seq, bool partial) {
   Bytes p = pattern(40 + payload);
-  const std::uint8_t head[40] = {0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
-                                 0x9c, 0x40, 0x01, 0xbb, 0, 0, 0, 0, 0, 0, 0x30, 0x39, 0x50, 0x10, 0x01, 0xf5};
+  const std::uint8_t head[40] = {0x45, 0, 0, 0, 0,  1, 0x40, 0,    64,   6,    0,    0,
+                                 10,   0, 0, 1, 10, 0, 0,    2,    0x9c, 0x40, 0x01, 0xbb,
+                                 0,    0, 0, 0, 0,  0, 0x30, 0x39, 0x50, 0x10, 0x01, 0xf5};
   std::copy(head, head + 40, p.begin());
   ip::store16(&p[2], static_cast<std::uint16_t>(p.size()));
   ip::store16(&p[10], internet_checksum({p.data(), 20}));
   ip::store32(&p[24], seq);
   const ip::Layout layout{false, ip::kTcp, 20, 20};
-  const std::uint32_t pseudo = checksum_combine(ip::pseudo_address_sum(p.data(), layout),
-                                                static_cast<std::uint32_t>(p.size() - 20));
-  ip::store16(&p[36], partial ? checksum_fold(pseudo) : checksum_finish(checksum_add({&p[20], p.size() - 20}, pseudo)));
+  const std::uint32_t pseudo =
+      checksum_combine(ip::pseudo_address_sum(p.data(), layout), static_cast<std::uint32_t>(p.size() - 20));
+  ip::store16(&p[36], partial ? checksum_fold(pseudo)
+                              : checksum_finish(checksum_add({&p[20], p.size() - 20}, pseudo)));
   return p;
 }
 
@@ -72,7 +74,8 @@ void BM_SplitTso4(benchmark::State& state) {
 void BM_Coalesce44(benchmark::State& state) {
   constexpr std::size_t kSegments = 44, kMss = 1380;
   std::vector<Bytes> packets;
-  for (std::size_t i = 0; i < kSegments; ++i) packets.push_back(tcp4(kMss, static_cast<std::uint32_t>(1 + i * kMss), false));
+  for (std::size_t i = 0; i < kSegments; ++i)
+    packets.push_back(tcp4(kMss, static_cast<std::uint32_t>(1 + i * kMss), false));
   const Bytes pristine = packets[0];
   GroCoalescer gro(true);
   std::size_t writes = 0;
@@ -83,7 +86,8 @@ void BM_Coalesce44(benchmark::State& state) {
     writes += gro.write_count();
     benchmark::DoNotOptimize(gro.write(0).data());
   }
-  if (writes != state.iterations()) state.SkipWithError("segments did not merge into one write");
+  if (writes != static_cast<std::size_t>(state.iterations()))
+    state.SkipWithError("segments did not merge into one write");
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kSegments));
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * kSegments * (kMss + 40)));
 }

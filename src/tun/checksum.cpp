@@ -71,8 +71,9 @@ std::uint32_t pseudo_header_sum_v4(std::span<const std::uint8_t, 4> src, std::sp
   return sum_words(src.data(), 2) + sum_words(dst.data(), 2) + length_sum(protocol, l4_length);
 }
 
-std::uint32_t pseudo_header_sum_v6(std::span<const std::uint8_t, 16> src, std::span<const std::uint8_t, 16> dst,
-                                   std::uint8_t protocol, std::uint32_t l4_length) {
+std::uint32_t pseudo_header_sum_v6(std::span<const std::uint8_t, 16> src,
+                                   std::span<const std::uint8_t, 16> dst, std::uint8_t protocol,
+                                   std::uint32_t l4_length) {
   return sum_words(src.data(), 8) + sum_words(dst.data(), 8) + length_sum(protocol, l4_length);
 }
 

@@ -39,21 +39,25 @@ inline std::uint16_t internet_checksum(std::span<const std::uint8_t> data) {
 // Sums of the TCP/UDP pseudo-header (addresses, protocol, L4 length).
 std::uint32_t pseudo_header_sum_v4(std::span<const std::uint8_t, 4> src, std::span<const std::uint8_t, 4> dst,
                                    std::uint8_t protocol, std::uint32_t l4_length);
-std::uint32_t pseudo_header_sum_v6(std::span<const std::uint8_t, 16> src, std::span<const std::uint8_t, 16> dst,
-                                   std::uint8_t protocol, std::uint32_t l4_length);
+std::uint32_t pseudo_header_sum_v6(std::span<const std::uint8_t, 16> src,
+                                   std::span<const std::uint8_t, 16> dst, std::uint8_t protocol,
+                                   std::uint32_t l4_length);
 
 // A checksum field after one 16-bit word it covers changed from old_word to new_word
 // (RFC 1624, equation 3), without summing the data again.
-constexpr std::uint16_t checksum_replace16(std::uint16_t check, std::uint16_t old_word, std::uint16_t new_word) {
-  const std::uint32_t sum = std::uint32_t{static_cast<std::uint16_t>(~check)} +
-                            static_cast<std::uint16_t>(~old_word) + new_word;
+constexpr std::uint16_t checksum_replace16(std::uint16_t check, std::uint16_t old_word,
+                                           std::uint16_t new_word) {
+  const std::uint32_t sum =
+      std::uint32_t{static_cast<std::uint16_t>(~check)} + static_cast<std::uint16_t>(~old_word) + new_word;
   return checksum_finish(sum);
 }
 
-constexpr std::uint16_t checksum_replace32(std::uint16_t check, std::uint32_t old_word, std::uint32_t new_word) {
+constexpr std::uint16_t checksum_replace32(std::uint16_t check, std::uint32_t old_word,
+                                           std::uint32_t new_word) {
   check = checksum_replace16(check, static_cast<std::uint16_t>(old_word >> 16),
                              static_cast<std::uint16_t>(new_word >> 16));
-  return checksum_replace16(check, static_cast<std::uint16_t>(old_word), static_cast<std::uint16_t>(new_word));
+  return checksum_replace16(check, static_cast<std::uint16_t>(old_word),
+                            static_cast<std::uint16_t>(new_word));
 }
 
 }  // namespace squtun::tun

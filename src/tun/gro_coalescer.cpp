@@ -85,8 +85,14 @@ bool GroCoalescer::classify(std::span<std::uint8_t> packet, Candidate& c) const 
 bool GroCoalescer::add(std::span<std::uint8_t> packet) {
   if (packet_count_ >= limits_.max_packets || finished_) return false;
   if (packet.size() > kMaxIpPacket) return add_unreadable(packet);
-  Candidate c{packet.data(), static_cast<std::uint32_t>(packet.size()),
-              static_cast<std::uint32_t>(packet_count_), {}, Flow::None, false, 0, 0};
+  Candidate c{packet.data(),
+              static_cast<std::uint32_t>(packet.size()),
+              static_cast<std::uint32_t>(packet_count_),
+              {},
+              Flow::None,
+              false,
+              0,
+              0};
   packets_[packet_count_++] = Packet{c.data, c.size, kNoPacket};
   c.mergeable = classify(packet, c);
   if (c.flow == Flow::Unknown) close_all_flows();

@@ -37,11 +37,13 @@ class GroCoalescer {
   explicit GroCoalescer(bool coalesce_udp, GroLimits limits = {});
 
   void reset();
-  // Offers one IP packet; false (packet not taken) when the batch already holds max_packets.
+  // Offers one IP packet; false (packet not taken) when the batch already holds max_packets,
+  // or once write_count() or write() was called (the heads are rewritten then): reset() first.
   bool add(std::span<std::uint8_t> packet);
   std::size_t packet_count() const { return packet_count_; }
 
-  // After the adds: how many writes, and for each the virtio_net_hdr then the packet pieces.
+  // After the adds: how many writes, and for each the virtio_net_hdr then the packet pieces
+  // (empty past the last). The first call rewrites the super-packets' first packets.
   std::size_t write_count();
   std::span<const iovec> write(std::size_t i);
 

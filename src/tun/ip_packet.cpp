@@ -41,10 +41,18 @@ SplitStatus parse_ipv4(std::span<const std::uint8_t> p, Layout& layout) {
 
 bool is_ipv6_extension_header(std::uint8_t next) {
   switch (next) {
-    case 0: case 43: case 44: case 50: case 51: case 60: case 135: case 139: case 140: case 253: case 254:
-      return true;
-    default:
-      return false;
+    case 0:
+    case 43:
+    case 44:
+    case 50:
+    case 51:
+    case 60:
+    case 135:
+    case 139:
+    case 140:
+    case 253:
+    case 254: return true;
+    default: return false;
   }
 }
 

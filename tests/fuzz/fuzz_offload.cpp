@@ -38,7 +38,8 @@ void put16(std::uint8_t* p, std::size_t v) {
 }
 
 std::uint16_t ref_checksum(Span data, std::uint64_t sum = 0) {
-  for (std::size_t i = 0; i < data.size(); i += 2) sum += data[i] * 256u + (i + 1 < data.size() ? data[i + 1] : 0);
+  for (std::size_t i = 0; i < data.size(); i += 2)
+    sum += data[i] * 256u + (i + 1 < data.size() ? data[i + 1] : 0);
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
   return static_cast<std::uint16_t>(~sum);
 }
@@ -172,7 +173,8 @@ struct Batch {
     violated();
   }
   Span original(std::size_t i) const {
-    return Span(originals).subspan(static_cast<std::size_t>(packets[i].data() - arena.data()), packets[i].size());
+    return Span(originals).subspan(static_cast<std::size_t>(packets[i].data() - arena.data()),
+                                   packets[i].size());
   }
   void place(std::size_t i, std::size_t w, std::size_t pos) {
     require(write_of[i] == ~std::size_t{0});  // written once only
@@ -230,7 +232,8 @@ void check_merged(Batch& b, const VnetHeader& h, std::span<const iovec> iov, std
 void check_write(GroCoalescer& gro, Batch& b, std::size_t w) {
   const auto iov = gro.write(w);
   require(iov.size() >= 2 && iov[0].iov_len == kVnetHeaderSize);
-  const VnetHeader h = *parse_vnet_header(Span(static_cast<const std::uint8_t*>(iov[0].iov_base), kVnetHeaderSize));
+  const VnetHeader h =
+      *parse_vnet_header(Span(static_cast<const std::uint8_t*>(iov[0].iov_base), kVnetHeaderSize));
   if (h == VnetHeader{}) {
     require(iov.size() == 2);
     const std::size_t i = b.owner(iov[1].iov_base);
@@ -253,7 +256,8 @@ Flow flow_of(Span p, ip::Layout& l) {
 bool same_flow(Span a, const ip::Layout& la, Span b, const ip::Layout& lb) {
   if (la.v6 != lb.v6 || la.protocol != lb.protocol) return false;
   const std::size_t at = la.v6 ? 8 : 12, n = la.v6 ? 32 : 8;
-  return std::equal(&a[at], &a[at] + n, &b[at]) && std::equal(&a[la.ip_header], &a[la.ip_header] + 4, &b[lb.ip_header]);
+  return std::equal(&a[at], &a[at] + n, &b[at]) &&
+         std::equal(&a[la.ip_header], &a[la.ip_header] + 4, &b[lb.ip_header]);
 }
 
 // Packets of one flow, and any packet whose flow cannot be read, keep their input order.
@@ -270,7 +274,8 @@ void check_order(const Batch& b) {
       const bool same = flows[i] == Flow::Known && flows[j] == Flow::Known &&
                         same_flow(b.original(i), layouts[i], b.original(j), layouts[j]);
       if (!unknown && !same) continue;
-      require(b.write_of[i] < b.write_of[j] || (b.write_of[i] == b.write_of[j] && b.position[i] < b.position[j]));
+      require(b.write_of[i] < b.write_of[j] ||
+              (b.write_of[i] == b.write_of[j] && b.position[i] < b.position[j]));
     }
   }
 }

@@ -84,7 +84,8 @@ TEST(ChecksumTest, IncrementalUpdatesMatchRecomputation) {
     const std::uint16_t after = internet_checksum(data);
     const std::uint16_t updated = checksum_replace32(before, old_word, new_word);
     // 0x0000 and 0xffff are the same ones'-complement number.
-    EXPECT_EQ(checksum_fold(static_cast<std::uint16_t>(~updated)), checksum_fold(static_cast<std::uint16_t>(~after)));
+    EXPECT_EQ(checksum_fold(static_cast<std::uint16_t>(~updated)),
+              checksum_fold(static_cast<std::uint16_t>(~after)));
     const std::uint16_t w16 = testing::get16(data, 8);
     EXPECT_EQ(checksum_replace16(after, w16, w16) % 0xffff, after % 0xffff);
   }
@@ -99,9 +100,11 @@ TEST(ChecksumTest, PseudoHeaderSums) {
                                                 std::span<const std::uint8_t, 4>(p4.data() + 16, 4), 6, 50);
   EXPECT_EQ(checksum_fold(v4), testing::ref_pseudo_sum(p4, 50));
   const Bytes p6 = testing::build(testing::v6_spec(true), testing::payload_bytes(30));
-  const std::uint32_t v6 = pseudo_header_sum_v6(std::span<const std::uint8_t, 16>(p6.data() + 8, 16),
-                                                std::span<const std::uint8_t, 16>(p6.data() + 24, 16), 17, 70000);
-  EXPECT_EQ(checksum_fold(v6), checksum_fold(static_cast<std::uint32_t>(testing::ref_pseudo_sum(p6, 70000 - 65536)) + 1));
+  const std::uint32_t v6 =
+      pseudo_header_sum_v6(std::span<const std::uint8_t, 16>(p6.data() + 8, 16),
+                           std::span<const std::uint8_t, 16>(p6.data() + 24, 16), 17, 70000);
+  EXPECT_EQ(checksum_fold(v6),
+            checksum_fold(static_cast<std::uint32_t>(testing::ref_pseudo_sum(p6, 70000 - 65536)) + 1));
 }
 
 }  // namespace

@@ -44,7 +44,8 @@ std::vector<Bytes> split(const Write& w) {
   EXPECT_EQ(splitter.start(w.header, w.packet), SplitStatus::Ok);
   std::vector<Bytes> out;
   Bytes buf(70000);
-  while (const std::size_t n = splitter.next(buf)) out.emplace_back(buf.begin(), buf.begin() + static_cast<long>(n));
+  while (const std::size_t n = splitter.next(buf))
+    out.emplace_back(buf.begin(), buf.begin() + static_cast<long>(n));
   return out;
 }
 
@@ -167,12 +168,18 @@ TEST(GroCoalescerTest, DifferingHeadersDoNotMerge) {
       {"ack", [](Spec& s) { s.ack += 1; }},
       {"window", [](Spec& s) { s.window += 1; }},
       {"urgent pointer", [](Spec& s) { s.urgent = 0xffff; }},  // found by fuzz_offload
-      {"options", [](Spec& s) { s.tcp_options = {1, 1, 1, 1}; }},
+      {"options",
+       [](Spec& s) {
+         s.tcp_options = {1, 1, 1, 1};
+       }},
       {"ece", [](Spec& s) { s.flags |= kEce; }},
       {"fin", [](Spec& s) { s.flags |= kFin; }},
       {"urg", [](Spec& s) { s.flags |= kUrg; }},
       {"no ack", [](Spec& s) { s.flags = kPsh; }},
-      {"ip options", [](Spec& s) { s.ip_options = {1, 1, 1, 0}; }},
+      {"ip options",
+       [](Spec& s) {
+         s.ip_options = {1, 1, 1, 0};
+       }},
       {"port", [](Spec& s) { s.sport += 1; }},
       {"address", [](Spec& s) { s.src[3] = 9; }},
   };
@@ -404,8 +411,13 @@ TEST(GroCoalescerTest, RoundTripSplitCoalesce) {
     if (!s.udp) base.flags = kAck | kPsh;
     const Bytes super = build(base, payload_bytes(20000, 9), true);
     const std::uint16_t l4 = static_cast<std::uint16_t>(l4_offset(super));
-    const VnetHeader h{kVnetFlagNeedsCsum, s.udp ? kGsoUdpL4 : s.v6 ? kGsoTcpV6 : kGsoTcpV4,
-                       static_cast<std::uint16_t>(payload_offset(super)), 1300, l4,
+    const VnetHeader h{kVnetFlagNeedsCsum,
+                       s.udp  ? kGsoUdpL4
+                       : s.v6 ? kGsoTcpV6
+                              : kGsoTcpV4,
+                       static_cast<std::uint16_t>(payload_offset(super)),
+                       1300,
+                       l4,
                        static_cast<std::uint16_t>(s.udp ? 6 : 16)};
     const auto segments = split(Write{h, super});
     ASSERT_EQ(segments.size(), 16u);

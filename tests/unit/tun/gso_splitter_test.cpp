@@ -15,14 +15,19 @@ std::uint8_t gso_type_for(const Spec& s) { return s.udp ? kGsoUdpL4 : s.v6 ? kGs
 
 VnetHeader gso_header(const Spec& s, const Bytes& packet, std::uint16_t mss) {
   const auto l4 = static_cast<std::uint16_t>(l4_offset(packet));
-  return VnetHeader{kVnetFlagNeedsCsum, gso_type_for(s), static_cast<std::uint16_t>(payload_offset(packet)), mss,
-                    l4, static_cast<std::uint16_t>(s.udp ? 6 : 16)};
+  return VnetHeader{kVnetFlagNeedsCsum,
+                    gso_type_for(s),
+                    static_cast<std::uint16_t>(payload_offset(packet)),
+                    mss,
+                    l4,
+                    static_cast<std::uint16_t>(s.udp ? 6 : 16)};
 }
 
 std::vector<Bytes> split_all(GsoSplitter& splitter, std::size_t out_size = 70000) {
   std::vector<Bytes> segments;
   Bytes out(out_size);
-  while (const std::size_t n = splitter.next(out)) segments.emplace_back(out.begin(), out.begin() + static_cast<long>(n));
+  while (const std::size_t n = splitter.next(out))
+    segments.emplace_back(out.begin(), out.begin() + static_cast<long>(n));
   return segments;
 }
 
@@ -96,7 +101,7 @@ TEST(GsoSplitterTest, UsoV4AndV6) {
 
 TEST(GsoSplitterTest, IpOptionsAndTcpOptions) {
   Spec s;
-  s.ip_options = {0x94, 0x04, 0x00, 0x00, 0x01, 0x01, 0x01, 0x00};  // router alert, NOPs, EOL
+  s.ip_options = {0x94, 0x04, 0x00, 0x00, 0x01, 0x01, 0x01, 0x00};   // router alert, NOPs, EOL
   s.tcp_options = {0x01, 0x01, 0x08, 0x0a, 0, 0, 0, 1, 0, 0, 0, 2};  // NOP NOP timestamps
   const auto segments = split_and_check(s, 3000, 1000);
   ASSERT_EQ(segments.size(), 3u);
@@ -189,15 +194,19 @@ TEST(GsoSplitterTest, NeedsCsumOffsetsOutsidePacketRefused) {
   const Bytes p = build(Spec{}, payload_bytes(10), true);
   GsoSplitter splitter;
   const auto end = static_cast<std::uint16_t>(p.size());
-  EXPECT_EQ(splitter.start(VnetHeader{kVnetFlagNeedsCsum, 0, 0, 0, static_cast<std::uint16_t>(end - 1), 0}, p),
-            SplitStatus::BadChecksumOffsets);
+  EXPECT_EQ(
+      splitter.start(VnetHeader{kVnetFlagNeedsCsum, 0, 0, 0, static_cast<std::uint16_t>(end - 1), 0}, p),
+      SplitStatus::BadChecksumOffsets);
   Bytes out(100000);
   EXPECT_EQ(splitter.next(out), 0u);
-  EXPECT_EQ(splitter.start(VnetHeader{kVnetFlagNeedsCsum, 0, 0, 0, 20, static_cast<std::uint16_t>(end - 21)}, p),
+  EXPECT_EQ(
+      splitter.start(VnetHeader{kVnetFlagNeedsCsum, 0, 0, 0, 20, static_cast<std::uint16_t>(end - 21)}, p),
+      SplitStatus::BadChecksumOffsets);
+  EXPECT_EQ(
+      splitter.start(VnetHeader{kVnetFlagNeedsCsum, 0, 0, 0, 20, static_cast<std::uint16_t>(end - 22)}, p),
+      SplitStatus::Ok);
+  EXPECT_EQ(splitter.start(VnetHeader{kVnetFlagNeedsCsum, 0, 0, 0, 65535, 65535}, p),
             SplitStatus::BadChecksumOffsets);
-  EXPECT_EQ(splitter.start(VnetHeader{kVnetFlagNeedsCsum, 0, 0, 0, 20, static_cast<std::uint16_t>(end - 22)}, p),
-            SplitStatus::Ok);
-  EXPECT_EQ(splitter.start(VnetHeader{kVnetFlagNeedsCsum, 0, 0, 0, 65535, 65535}, p), SplitStatus::BadChecksumOffsets);
 }
 
 SplitStatus start_status(const VnetHeader& h, const Bytes& p) {
@@ -257,7 +266,7 @@ TEST(GsoSplitterTest, MalformedPacketsRefused) {
 TEST(GsoSplitterTest, TcpHeaderBeyondPacketRefused) {
   Spec s;
   Bytes p = build(s, {}, true);  // 40 bytes, no payload
-  p[20 + 12] = 0xf0;            // data offset 60 > 20 available
+  p[20 + 12] = 0xf0;             // data offset 60 > 20 available
   EXPECT_EQ(start_status(gso_header(s, p, 100), p), SplitStatus::TooShort);
   Spec u;
   u.udp = true;
@@ -290,7 +299,7 @@ TEST(GsoSplitterTest, OutputTooSmallIsDistinct) {
   EXPECT_EQ(splitter.next(out), 1040u);
   EXPECT_EQ(splitter.next(std::span(out).first(1039)), 0u);
   EXPECT_EQ(splitter.status(), SplitStatus::OutputTooSmall);
-  EXPECT_EQ(splitter.next(out), 0u);  // the packet is abandoned
+  EXPECT_EQ(splitter.next(out), 0u);                                              // the packet is abandoned
   ASSERT_EQ(splitter.start(gso_header(s, super, 1000), super), SplitStatus::Ok);  // a new one starts clean
   EXPECT_EQ(split_all(splitter, 1040).size(), 3u);
 }
@@ -298,7 +307,8 @@ TEST(GsoSplitterTest, OutputTooSmallIsDistinct) {
 TEST(GsoSplitterTest, StatusNamesAreDistinct) {
   for (std::size_t i = 0; i < static_cast<std::size_t>(SplitStatus::kCount); ++i) {
     for (std::size_t j = 0; j < i; ++j) {
-      EXPECT_NE(split_status_name(static_cast<SplitStatus>(i)), split_status_name(static_cast<SplitStatus>(j)));
+      EXPECT_NE(split_status_name(static_cast<SplitStatus>(i)),
+                split_status_name(static_cast<SplitStatus>(j)));
     }
   }
 }

@@ -38,7 +38,9 @@ std::uint16_t ref_checksum(std::span<const std::uint8_t> data, std::uint64_t sum
   return static_cast<std::uint16_t>(~sum & 0xffff);
 }
 
-std::size_t ip_header_length(std::span<const std::uint8_t> p) { return (p[0] >> 4) == 6 ? 40 : (p[0] & 15) * 4u; }
+std::size_t ip_header_length(std::span<const std::uint8_t> p) {
+  return (p[0] >> 4) == 6 ? 40 : (p[0] & 15) * 4u;
+}
 std::size_t l4_offset(std::span<const std::uint8_t> p) { return ip_header_length(p); }
 static bool is_udp(std::span<const std::uint8_t> p) { return p[(p[0] >> 4) == 6 ? 6 : 9] == 17; }
 std::size_t payload_offset(std::span<const std::uint8_t> p) {
@@ -96,7 +98,8 @@ Bytes build(const Spec& s, std::span<const std::uint8_t> payload, bool partial) 
   put16(b, l4 + 2, s.dport);
   std::size_t check_at = l4 + 6;
   if (s.udp) {
-    put16(b, l4 + 4, s.udp_length_override ? s.udp_length_override : static_cast<std::uint16_t>(b.size() - l4));
+    put16(b, l4 + 4,
+          s.udp_length_override ? s.udp_length_override : static_cast<std::uint16_t>(b.size() - l4));
   } else {
     put16(b, l4 + 4, static_cast<std::uint16_t>(s.seq >> 16));
     put16(b, l4 + 6, static_cast<std::uint16_t>(s.seq));
@@ -111,7 +114,8 @@ Bytes build(const Spec& s, std::span<const std::uint8_t> payload, bool partial) 
   }
   std::copy(payload.begin(), payload.end(), b.begin() + l4 + l4h);
   const std::uint64_t pseudo = ref_pseudo_sum(b, b.size() - l4);
-  std::uint16_t check = partial ? static_cast<std::uint16_t>(pseudo) : ref_checksum(std::span(b).subspan(l4), pseudo);
+  std::uint16_t check =
+      partial ? static_cast<std::uint16_t>(pseudo) : ref_checksum(std::span(b).subspan(l4), pseudo);
   if (!partial && s.udp && check == 0) check = 0xffff;
   put16(b, check_at, check);
   return b;
