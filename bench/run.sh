@@ -7,7 +7,7 @@
 # wireguard-go, build tools, Google Benchmark), unpacks the bookworm-backports wireguard-go
 # into bench/.cache/ without installing it, builds squtun in Release in its own build
 # directory, then measures over two network namespaces joined by a veth pair, one tunnel at a
-# time: the bare veth, squtun (and squtun --no-offload when the binary has that option), and
+# time: the bare veth, squtun (offloads on, and with --no-offload), and
 # both wireguard-go builds. Prints a table with every figure and its ratio to the modern
 # wireguard-go (and to the bare veth for throughput) and writes it as TSV. bench/README.md
 # explains every figure.
@@ -276,8 +276,6 @@ else
   MICRO_WHY="no squtun_micro_bench target: the top-level CMakeLists.txt lacks option SQUTUN_BENCH / add_subdirectory(bench)"
 fi
 SQUTUN_VERSION=$("$SQUTUN" --version 2>&1 | head -n 1)
-HAS_NO_OFFLOAD=0
-if "$SQUTUN" --help 2>&1 | grep -q -- --no-offload; then HAS_NO_OFFLOAD=1; fi
 
 # ---------------------------------------------------------------------------------------------
 # 3. namespaces
@@ -563,12 +561,7 @@ log "measuring: ${SECS} s per iperf3 test; load average before: $LOAD0"
 
 run_veth
 run_squtun squtun
-if ((HAS_NO_OFFLOAD)); then
-  run_squtun squtun_nooff --no-offload
-else
-  mark_na squtun_nooff "not implemented: squtun has no --no-offload option yet"
-  NOTE[squtun]="no offloads implemented yet"
-fi
+run_squtun squtun_nooff --no-offload
 if [[ -n $WG_DEB ]]; then
   run_wireguard_go wggo_deb12 "$WG_DEB" 10.92.1
   NOTE[wggo_deb12]="${NOTE[wggo_deb12]:-Debian 12 package $WG_DEB_VERSION}"
