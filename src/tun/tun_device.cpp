@@ -14,16 +14,14 @@
 #include <stdexcept>
 #include <utility>
 
+#include "tun/vnet_header.h"
+
 namespace squtun::tun {
 
 namespace {
 
 constexpr const char* kCloneDevice = "/dev/net/tun";
-// struct virtio_net_hdr; <linux/virtio_net.h> itself does not compile as C++.
-constexpr int kVnetHeaderBytes = 10;
-// Linux 6.2's USO flags, missing from older headers (Debian 12 ships 6.1's).
-constexpr unsigned kTunUso4 = 0x20;
-constexpr unsigned kTunUso6 = 0x40;
+
 
 const char* mode_word(Mode mode) { return mode == Mode::Tun ? "tun" : "tap"; }
 const char* mode_title(Mode mode) { return mode == Mode::Tun ? "TUN" : "TAP"; }
@@ -87,7 +85,7 @@ ifreq request_for(const std::string& name, Mode mode, bool vnet_header) {
 // whole request with EINVAL, so it is retried without USO, then without segmentation.
 Offloads negotiate_offloads(int fd) {
   constexpr unsigned kTso = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
-  constexpr unsigned kUso = kTunUso4 | kTunUso6;
+  constexpr unsigned kUso = kTunOffloadUso4 | kTunOffloadUso6;
   if (::ioctl(fd, TUNSETOFFLOAD, kTso | kUso) == 0) return {true, true, true};
   if (::ioctl(fd, TUNSETOFFLOAD, kTso) == 0) return {true, true, false};
   // Refused too, reads still come one whole packet at a time, checksums complete.
@@ -123,7 +121,7 @@ TunDevice TunDevice::open(const std::string& name, Mode mode, bool offload) {
   }
   device.name_ = actual.ifr_name;  // the kernel expands a pattern such as "tun%d"
   if (offload) {
-    const int header_size = kVnetHeaderBytes;
+    const int header_size = static_cast<int>(kVnetHeaderSize);
     if (::ioctl(fd, TUNSETVNETHDRSZ, &header_size) != 0) {
       throw std::runtime_error("cannot set the vnet header size on " + name + ": " + std::strerror(errno));
     }

@@ -102,6 +102,24 @@ TEST_F(TunDeviceAsRoot, CreatesTransientTunDevice) {
             "");
 }
 
+TEST_F(TunDeviceAsRoot, OffloadsAreAskedForOnlyWhenWanted) {
+  EXPECT_EQ(test::run_in_fresh_netns([]() -> std::string {
+              {
+                TunDevice device = TunDevice::open("sqt0", Mode::Tun, true);
+                const Offloads& o = device.offloads();
+                if (!o.vnet_header || !o.tso) return "offload: no vnet header or no TSO granted";
+              }
+              {
+                TunDevice device = TunDevice::open("sqt0", Mode::Tun, false);
+                const Offloads& o = device.offloads();
+                if (o.vnet_header || o.tso || o.uso) return "no offload asked, yet some reported";
+              }
+              TunDevice tap = TunDevice::open("sqt1", Mode::Tap, true);
+              return tap.offloads().vnet_header ? "a TAP device got a vnet header" : "";
+            }),
+            "");
+}
+
 TEST_F(TunDeviceAsRoot, TransientDeviceVanishesWhenClosed) {
   EXPECT_EQ(test::run_in_fresh_netns([]() -> std::string {
               { TunDevice device = TunDevice::open("sqt0", Mode::Tun); }
