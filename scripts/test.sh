@@ -44,7 +44,7 @@ if [[ -f tests/fuzz/CMakeLists.txt ]]; then
   # its seed corpus in tests/fuzz/corpus/<target>/ and, for the text parsers, a dictionary
   # (tests/fuzz/<target>.dict); every one runs FUZZ_SECONDS. A UBSan report
   # or a leak ends the run as a failure (the inputs land in build-fuzz/artifacts/).
-  stage "libFuzzer targets (clang, ASan + UBSan) in build-fuzz/, ${FUZZ_SECONDS}s each"
+  stage "libFuzzer targets (clang, ASan + UBSan) in build-fuzz/, ${FUZZ_SECONDS}s each, $JOBS at a time"
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_COMPILER=clang++ -DSQUTUN_FUZZ=ON -DSQUTUN_TESTS=OFF
   fuzz_built=1
@@ -62,34 +62,52 @@ if [[ -f tests/fuzz/CMakeLists.txt ]]; then
   fi
   [[ $fuzz_built -eq 0 || ${#sources[@]} -gt 0 ]] || FAILED+=("no tests/fuzz/fuzz_*.cpp")
   mkdir -p build-fuzz/fuzz-logs build-fuzz/artifacts
-  for source in "${sources[@]}"; do
-    name=$(basename "$source" .cpp)
-    bin=build-fuzz/tests/fuzz/$name
-    seeds=tests/fuzz/corpus/$name
-    printf '  %-22s %ss ... ' "$name" "$FUZZ_SECONDS"
-    if [[ ! -x $bin ]]; then
-      echo "FAILED (not built)"
-      FAILED+=("fuzz target $name: $bin was not built")
-      continue
-    fi
-    if [[ ! -d $seeds ]] || [[ -z $(ls -A "$seeds") ]]; then
-      echo "FAILED (no seeds)"
-      FAILED+=("fuzz target $name: no seed corpus in $seeds")
-      continue
-    fi
+  # fuzz_one NAME — one target for FUZZ_SECONDS; its exit status goes to fuzz-logs/NAME.rc
+  fuzz_one() {
+    local name=$1 bin=build-fuzz/tests/fuzz/$1 seeds=tests/fuzz/corpus/$1 work=build-fuzz/corpus-work/$1
+    local log=build-fuzz/fuzz-logs/$1.log dict=() rc=0
     # new inputs go to a scratch corpus (the first directory), never into the repository
-    work=build-fuzz/corpus-work/$name
     mkdir -p "$work"
-    log=build-fuzz/fuzz-logs/$name.log
-    dict=()
     [[ -f tests/fuzz/$name.dict ]] && dict=(-dict="tests/fuzz/$name.dict")
-    rc=0
     timeout $((FUZZ_SECONDS + 120)) "$bin" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 \
       -detect_leaks=1 -timeout=30 "${dict[@]}" -artifact_prefix="build-fuzz/artifacts/$name-" \
       "$work" "$seeds" >"$log" 2>&1 || rc=$?
+    echo "$rc" >"build-fuzz/fuzz-logs/$name.rc"
+  }
+  # Each target is one single-threaded process, so JOBS of them run at once (one a core):
+  # each still gets its full FUZZ_SECONDS, and the stage takes a JOBS-th of the time.
+  names=()
+  for source in "${sources[@]}"; do
+    name=$(basename "$source" .cpp)
+    rm -f "build-fuzz/fuzz-logs/$name.rc"
+    if [[ ! -x build-fuzz/tests/fuzz/$name ]]; then
+      printf '  %-22s FAILED (not built)\n' "$name"
+      FAILED+=("fuzz target $name: build-fuzz/tests/fuzz/$name was not built")
+    elif [[ ! -d tests/fuzz/corpus/$name ]] || [[ -z $(ls -A "tests/fuzz/corpus/$name") ]]; then
+      printf '  %-22s FAILED (no seeds)\n' "$name"
+      FAILED+=("fuzz target $name: no seed corpus in tests/fuzz/corpus/$name")
+    else
+      names+=("$name")
+    fi
+  done
+  running=0
+  for name in "${names[@]}"; do
+    if ((running >= JOBS)); then
+      wait -n || true
+      running=$((running - 1))
+    fi
+    fuzz_one "$name" &
+    running=$((running + 1))
+  done
+  wait || true
+  for name in "${names[@]}"; do
+    log=build-fuzz/fuzz-logs/$name.log
+    rc=$(cat "build-fuzz/fuzz-logs/$name.rc" 2>/dev/null || echo "none")
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
-    if [[ $rc -eq 0 ]]; then
+    secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n 1)
+    printf '  %-22s %ss ... ' "$name" "${secs:-?}"
+    if [[ $rc == 0 ]]; then
       echo "ok (${runs:-?} runs, ${rate:-?}/s)"
     else
       echo "FAILED (exit $rc)"

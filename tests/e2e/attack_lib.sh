@@ -223,3 +223,22 @@ PYEOF
 # slower, and ASan's allocator keeps freed memory in quarantine (VmRSS grows with every
 # allocation, leak or not), so performance and memory bounds mean nothing for it
 sanitized_build() { ldd "$SQUTUN" 2>/dev/null | grep -qE 'lib(a|ub)san'; }
+
+# tunnel_ends — for the pair NS_A / NS_B: the site key KEY, tun0 10.99.0.1/30 at A and
+# 10.99.0.2/30 at B, each end's pid file (PF_A, PF_B) and an empty RESULTS for the summary
+tunnel_ends() {
+  KEY=$E2E_TMP/site.key
+  make_key "$KEY"
+  tun_up "$NS_A" tun0 10.99.0.1/30
+  tun_up "$NS_B" tun0 10.99.0.2/30
+  PF_A=$(pidfile_for a)
+  PF_B=$(pidfile_for b)
+  RESULTS=()
+}
+
+# transfers_both_ways MIB PORT — sha256-checked MIB MiB through the tunnel A -> B on PORT, then
+# B -> A on PORT+1: how every attack and fault test shows the tunnel still works
+transfers_both_ways() {
+  tcp_transfer "$NS_A" "$NS_B" 10.99.0.2 "$2" "$1"
+  tcp_transfer "$NS_B" "$NS_A" 10.99.0.1 "$(($2 + 1))" "$1"
+}

@@ -390,6 +390,52 @@ netns_pair() {
   info "namespaces $NS_A (198.18.0.1) and $NS_B (198.18.0.2) joined by veth0"
 }
 
+# nat_world [MASQUERADE_OPTIONS] — the NAT case: A behind router R, B outside (and passive):
+#
+#   A (behind NAT)            R (router, nftables masquerade)             B (public)
+#   veth0 198.18.1.2/24 ---- veth0 198.18.1.1/24 | veth1 198.18.0.1/24 ---- veth0 198.18.0.2/24
+#
+# R masquerades what leaves by veth1 (table ip sqnat, chain post; e.g. "random" for a random
+# port per mapping).  B has no route to 198.18.1.0/24, so it can only answer A through the
+# address it learned from A's packets.  Sets NS_A, NS_R, NS_B.
+nat_world() {
+  local options=${1:-}
+  require_cmd nft conntrack
+  netns_new a
+  NS_A=$NETNS_NAME
+  netns_new r
+  NS_R=$NETNS_NAME
+  netns_new b
+  NS_B=$NETNS_NAME
+  veth_link "$NS_A" veth0 198.18.1.2/24 "$NS_R" veth0 198.18.1.1/24
+  veth_link "$NS_R" veth1 198.18.0.1/24 "$NS_B" veth0 198.18.0.2/24
+  ip -n "$NS_A" route add default via 198.18.1.1
+  ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1
+  ip netns exec "$NS_R" nft -f - <<EOF || die "could not install the NAT rules in the router namespace"
+table ip sqnat {
+  chain post {
+    type nat hook postrouting priority srcnat; policy accept;
+    oifname "veth1" masquerade${options:+ $options}
+  }
+}
+EOF
+  wait_for 10 ns_ping "$NS_A" 198.18.0.2 || die "underlay: A cannot reach B through the NAT"
+  if ip -n "$NS_B" route get 198.18.1.2 >/dev/null 2>&1; then
+    die "B has a route to A's private address; the NAT case would prove nothing"
+  fi
+  info "underlay: A 198.18.1.2 -> NAT 198.18.0.1 -> B 198.18.0.2 (B has no route back to 198.18.1.0/24)"
+}
+
+# nat_port [SPORT] — the external (masqueraded) UDP port of A's flow from SPORT (default 7778)
+# to B:7777, from R's conntrack table; empty if there is no such flow
+nat_port() {
+  ip netns exec "$NS_R" conntrack -L -p udp 2>/dev/null | awk -v sport="${1:-7778}" '
+    /src=198\.18\.1\.2 / && / dport=7777 / && $0 ~ (" sport=" sport " ") {
+      n = 0
+      for (i = 1; i <= NF; i++) if ($i ~ /^dport=/ && ++n == 2) { sub("dport=", "", $i); print $i; exit }
+    }'
+}
+
 ns_exec() {
   local ns=$1
   shift
@@ -459,6 +505,81 @@ usr1_counters() {
   kill -s USR1 "$pid" || return 1
   wait_for 5 file_grew "$log" "$size0" || return 1
   tail -c +"$((size0 + 1))" "$log"
+}
+
+# ---------------------------------------------------------------------------------------------
+# the machine's own state (tests that install: test_install.sh, test_deb.sh)
+
+# set_aside PATH... — move each PATH that exists out of the way; put_back returns them.  They
+# wait in /var/tmp, outside the temp dir that cleanup deletes: a put_back that fails (something
+# is at the path again) must not lose them.
+declare -A E2E_ASIDE=()
+E2E_ASIDE_DIR=/var/tmp/squtun-e2e-$TEST_NAME-save.$$
+set_aside() {
+  local p
+  for p in "$@"; do
+    [[ -e $p || -L $p ]] || continue
+    [[ -d $E2E_ASIDE_DIR ]] || mkdir -m 0700 "$E2E_ASIDE_DIR"
+    E2E_ASIDE[$p]=$E2E_ASIDE_DIR/$(tr / _ <<<"$p")
+    mv "$p" "${E2E_ASIDE[$p]}" || die "cannot move $p aside"
+    info "moved the existing $p aside to ${E2E_ASIDE[$p]} (restored at exit)"
+  done
+}
+put_back() {
+  local p
+  for p in "${!E2E_ASIDE[@]}"; do
+    if [[ -e $p || -L $p ]]; then
+      echo "cleanup: $p exists, so the saved one stays in ${E2E_ASIDE[$p]}" >&2
+    else
+      mv "${E2E_ASIDE[$p]}" "$p" && info "restored $p"
+    fi
+  done
+  if [[ -d $E2E_ASIDE_DIR ]]; then rmdir "$E2E_ASIDE_DIR"; fi
+  return 0
+}
+
+# note_account group|passwd NAME — remember whether NAME exists now; account_was_new tells
+# later, and drop_account_if_new (at exit) removes it if the test's install made it.
+declare -A E2E_HAD_ACCOUNT=()
+note_account() {
+  E2E_HAD_ACCOUNT[$1:$2]=0
+  if getent "$1" "$2" >/dev/null; then E2E_HAD_ACCOUNT[$1:$2]=1; fi
+}
+account_was_new() { [[ ${E2E_HAD_ACCOUNT[$1:$2]} == 0 ]]; }
+# drop_account_if_new group|passwd NAME WHO — WHO made it, for the log
+drop_account_if_new() {
+  local db=$1 name=$2 who=$3
+  if ! account_was_new "$db" "$name" || ! getent "$db" "$name" >/dev/null; then return 0; fi
+  if [[ $db == passwd ]]; then
+    userdel "$name" && info "removed user $name ($who created it)"
+    if getent group "$name" >/dev/null; then groupdel "$name"; fi
+  else
+    groupdel "$name" && info "removed group $name ($who created it)"
+  fi
+  return 0
+}
+
+# expect_stat PATH TYPE OWNER:GROUP MODE — e.g. expect_stat /run/squtun directory root:tun 1775
+expect_stat() {
+  local path=$1 type=$2 og=$3 mode=$4 got
+  [[ -e $path ]] || die "$path is missing"
+  got=$(stat -c '%F %U:%G %a' "$path")
+  [[ $got == "$type $og $mode" ]] || die "$path is '$got', expected '$type $og $mode'"
+  pass "$path: $got"
+}
+
+# find_faketime — FAKETIME_LIB: libfaketime (Debian's faketime package), to LD_PRELOAD into a
+# daemon whose wall clock a test moves
+FAKETIME_LIB=""
+find_faketime() {
+  local f
+  for f in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1 /usr/local/lib/faketime/libfaketime.so.1; do
+    if [[ -f $f ]]; then
+      FAKETIME_LIB=$f
+      return 0
+    fi
+  done
+  die "libfaketime.so.1 not found (install the faketime package)"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -10,14 +10,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init "$@"
 
-FAKETIME_LIB=""
-for f in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1 /usr/local/lib/faketime/libfaketime.so.1; do
-  if [[ -f $f ]]; then
-    FAKETIME_LIB=$f
-    break
-  fi
-done
-[[ -n $FAKETIME_LIB ]] || die "libfaketime.so.1 not found (install the faketime package)"
+find_faketime
 
 # skewed OFFSET — DAEMON_PREFIX for a daemon whose wall clock is OFFSET (e.g. +3600s) away.
 # `env` execs, so the recorded PID stays squtun's.  ASan must not insist on coming first.

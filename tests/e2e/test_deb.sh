@@ -50,47 +50,20 @@ fi
 # ---------------------------------------------------------------------------------------------
 # save the machine's state; restore it at exit
 
-SAVE=/var/tmp/squtun-e2e-deb-save.$$ # outside the temp dir, which cleanup deletes
-declare -A SAVED=()
-TUN_GROUP_EXISTED=0
-getent group tun >/dev/null && TUN_GROUP_EXISTED=1
-SQUTUN_USER_EXISTED=0
-getent passwd squtun >/dev/null && SQUTUN_USER_EXISTED=1
-
+note_account group tun
+note_account passwd squtun
 restore_machine() {
-  local p
   if ! pkg_gone; then
     echo "cleanup: purging the squtun package" >&2
     dpkg_locked --purge squtun >&2
   fi
-  for p in "${!SAVED[@]}"; do
-    if [[ -e $p ]]; then
-      echo "cleanup: $p exists, so the saved one stays in ${SAVED[$p]}" >&2
-    else
-      mv "${SAVED[$p]}" "$p" && info "restored $p"
-    fi
-  done
-  if [[ -d $SAVE ]]; then rmdir "$SAVE"; fi
-  if [[ $SQUTUN_USER_EXISTED == 0 ]] && getent passwd squtun >/dev/null; then
-    userdel squtun && info "removed user squtun (the package's postinst created it)"
-    if getent group squtun >/dev/null; then groupdel squtun; fi
-  fi
-  if [[ $TUN_GROUP_EXISTED == 0 ]] && getent group tun >/dev/null; then
-    groupdel tun && info "removed group tun (the package's postinst created it)"
-  fi
-  return 0
+  put_back
+  drop_account_if_new passwd squtun "the package's postinst"
+  drop_account_if_new group tun "the package's postinst"
 }
 atexit restore_machine
-
-for p in "${EXPECTED[@]}"; do
-  if [[ -e $p || -L $p ]]; then
-    mkdir -p "$SAVE"
-    chmod 0700 "$SAVE"
-    SAVED[$p]=$SAVE/$(tr / _ <<<"$p")
-    mv "$p" "${SAVED[$p]}"
-    info "moved the existing (unowned) $p aside to ${SAVED[$p]} (restored at exit)"
-  fi
-done
+# unowned files at the package's paths (e.g. from make install) would make dpkg refuse
+set_aside "${EXPECTED[@]}"
 
 # dpkg_locked ARGS... — dpkg, waiting up to 120 s while another dpkg/apt holds the lock
 dpkg_locked() {
@@ -123,15 +96,6 @@ state_of() {
       echo "$p absent"
     fi
   done
-}
-
-# expect PATH TYPE OWNER:GROUP MODE — stat check
-expect() {
-  local path=$1 type=$2 og=$3 mode=$4 got
-  [[ -e $path ]] || die "$path is missing"
-  got=$(stat -c '%F %U:%G %a' "$path")
-  [[ $got == "$type $og $mode" ]] || die "$path is '$got', expected '$type $og $mode'"
-  pass "$path: $got"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -197,12 +161,12 @@ state_of "${PKG_PATHS[@]}" /run/squtun >"$E2E_TMP/state.before"
 check_installed() {
   local how=$1 out where page
   [[ $(pkg_status) == installed ]] || die "after $how the package is '$(pkg_status)', not installed"
-  expect /usr/sbin/squtun "regular file" root:root 755
-  expect /usr/share/man/man8/squtun.8.gz "regular file" root:root 644
-  expect /usr/lib/tmpfiles.d/squtun.conf "regular file" root:root 644
-  [[ $HAS_UNIT == 0 ]] || expect /lib/systemd/system/squtun@.service "regular file" root:root 644
+  expect_stat /usr/sbin/squtun "regular file" root:root 755
+  expect_stat /usr/share/man/man8/squtun.8.gz "regular file" root:root 644
+  expect_stat /usr/lib/tmpfiles.d/squtun.conf "regular file" root:root 644
+  [[ $HAS_UNIT == 0 ]] || expect_stat /lib/systemd/system/squtun@.service "regular file" root:root 644
   getent group tun >/dev/null || die "after $how there is no group tun"
-  expect /run/squtun directory root:tun 1775
+  expect_stat /run/squtun directory root:tun 1775
   out=$(/usr/sbin/squtun -V 2>&1) || die "/usr/sbin/squtun -V failed: $out"
   [[ $out == "squtun $VERSION" ]] || die "/usr/sbin/squtun -V printed '$out'"
   out=$(/usr/sbin/squtun -m 1500) || die "/usr/sbin/squtun -m 1500 failed"

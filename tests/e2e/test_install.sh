@@ -41,44 +41,19 @@ VERSION=$(sed -n 's/^project(squtun VERSION \([0-9.]*\).*/\1/p' "$REPO_ROOT/CMak
 # ---------------------------------------------------------------------------------------------
 # save the machine's state; restore it at exit
 
-# Saved things live outside the temp dir, which cleanup deletes: a restore that fails must
-# not lose them.
-SAVE=/var/tmp/squtun-e2e-install-save.$$
-declare -A SAVED=()
 MAN8_EXISTED=0
 [[ -d $MAN8 ]] && MAN8_EXISTED=1
-TUN_GROUP_EXISTED=0
-getent group tun >/dev/null && TUN_GROUP_EXISTED=1
+note_account group tun
 
 restore_machine() {
-  local p
   rm -f "$BIN" "$MANPAGE" "$TMPFILES" "$RUNDIR/.e2e-probe"
   if [[ -d $RUNDIR ]]; then rmdir "$RUNDIR"; fi
-  for p in "${!SAVED[@]}"; do
-    if [[ -e $p ]]; then
-      echo "cleanup: $p exists, so the saved one stays in ${SAVED[$p]}" >&2
-    else
-      mv "${SAVED[$p]}" "$p" && info "restored $p"
-    fi
-  done
-  if [[ -d $SAVE ]]; then rmdir "$SAVE"; fi
+  put_back
   if [[ $MAN8_EXISTED == 0 && -d $MAN8 ]]; then rmdir "$MAN8"; fi
-  if [[ $TUN_GROUP_EXISTED == 0 ]] && getent group tun >/dev/null; then
-    groupdel tun && info "removed group tun (this test created it)"
-  fi
-  return 0
+  drop_account_if_new group tun "this test"
 }
 atexit restore_machine
-
-for p in "${PATHS[@]}"; do
-  if [[ -e $p || -L $p ]]; then
-    mkdir -p "$SAVE"
-    chmod 0700 "$SAVE"
-    SAVED[$p]=$SAVE/$(tr / _ <<<"$p")
-    mv "$p" "${SAVED[$p]}"
-    info "moved the existing $p aside to ${SAVED[$p]} (restored at exit)"
-  fi
-done
+set_aside "${PATHS[@]}"
 
 # snapshot — path, type, owner and mode of everything in the trees install touches
 snapshot() {
@@ -116,35 +91,26 @@ run_make() {
     die "make $* failed:"$'\n'"$(tail -n 30 "$log")"
 }
 
-# expect PATH TYPE OWNER:GROUP MODE — stat check
-expect() {
-  local path=$1 type=$2 og=$3 mode=$4 got
-  [[ -e $path ]] || die "$path is missing"
-  got=$(stat -c '%F %U:%G %a' "$path")
-  [[ $got == "$type $og $mode" ]] || die "$path is '$got', expected '$type $og $mode'"
-  pass "$path: $got"
-}
-
 # ---------------------------------------------------------------------------------------------
 step "make install"
 run_make make-install install
-expect "$BIN" "regular file" root:root 755
+expect_stat "$BIN" "regular file" root:root 755
 cmp -s "$BIN" "$BUILD_DIR/squtun" || die "$BIN differs from $BUILD_DIR/squtun"
 [[ $BUILD_DIR != $(dirname "$SQUTUN") ]] || cmp -s "$BIN" "$SQUTUN" || die "$BIN is not the binary under test"
-expect "$MANPAGE" "regular file" root:root 644
+expect_stat "$MANPAGE" "regular file" root:root 644
 cmp -s "$MANPAGE" "$REPO_ROOT/docs/squtun.8" || die "$MANPAGE differs from docs/squtun.8"
-expect "$TMPFILES" "regular file" root:root 644
-expect "$UNIT" "regular file" root:root 644
+expect_stat "$TMPFILES" "regular file" root:root 644
+expect_stat "$UNIT" "regular file" root:root 644
 grep -q "^ExecStart=$BIN " "$UNIT" || die "$UNIT does not start $BIN: $(grep ExecStart= "$UNIT")"
 grep -qxE 'd[[:space:]]+/run/squtun[[:space:]]+1775[[:space:]]+root[[:space:]]+tun[[:space:]]+-' "$TMPFILES" ||
   die "$TMPFILES has no line 'd /run/squtun 1775 root tun -':"$'\n'"$(cat "$TMPFILES")"
 getent group tun >/dev/null || die "group tun does not exist after make install"
 TUN_GID=$(getent group tun | cut -d: -f3)
-if [[ $TUN_GROUP_EXISTED == 0 ]]; then
+if account_was_new group tun; then
   ((TUN_GID < 1000)) || die "make install created group tun with gid $TUN_GID, not a system group"
   pass "make install created group tun (system gid $TUN_GID)"
 fi
-expect "$RUNDIR" directory root:tun 1775
+expect_stat "$RUNDIR" directory root:tun 1775
 
 step "the installed binary and man page work"
 out=$("$BIN" -V 2>&1) || die "$BIN -V failed: $out"
@@ -179,14 +145,14 @@ step "the tmpfiles.d entry brings $RUNDIR back (as after a reboot)"
 if command -v systemd-tmpfiles >/dev/null 2>&1; then
   rmdir "$RUNDIR"
   systemd-tmpfiles --create "$TMPFILES" || die "systemd-tmpfiles --create $TMPFILES failed"
-  expect "$RUNDIR" directory root:tun 1775
+  expect_stat "$RUNDIR" directory root:tun 1775
 else
   info "systemd-tmpfiles is not installed: not checked"
 fi
 
 step "make install again (idempotent), then make uninstall"
 run_make make-install-2 install
-expect "$RUNDIR" directory root:tun 1775
+expect_stat "$RUNDIR" directory root:tun 1775
 run_make make-uninstall uninstall
 for p in "$BIN" "$MANPAGE" "$TMPFILES" "$RUNDIR"; do
   [[ ! -e $p ]] || die "$p is still there after make uninstall"
@@ -212,11 +178,11 @@ pass "a non-empty $RUNDIR is left in place"
 step "DESTDIR and PREFIX: a staging tree, nothing on the machine"
 STAGE=$E2E_TMP/stage
 run_make make-install-destdir install DESTDIR="$STAGE" PREFIX=/opt/squtun
-expect "$STAGE/opt/squtun/sbin/squtun" "regular file" root:root 755
-expect "$STAGE/opt/squtun/share/man/man8/squtun.8" "regular file" root:root 644
-expect "$STAGE/usr/lib/tmpfiles.d/squtun.conf" "regular file" root:root 644
-expect "$STAGE/opt/squtun/lib/systemd/system/squtun@.service" "regular file" root:root 644
-expect "$STAGE/var/run/squtun" directory root:tun 1775
+expect_stat "$STAGE/opt/squtun/sbin/squtun" "regular file" root:root 755
+expect_stat "$STAGE/opt/squtun/share/man/man8/squtun.8" "regular file" root:root 644
+expect_stat "$STAGE/usr/lib/tmpfiles.d/squtun.conf" "regular file" root:root 644
+expect_stat "$STAGE/opt/squtun/lib/systemd/system/squtun@.service" "regular file" root:root 644
+expect_stat "$STAGE/var/run/squtun" directory root:tun 1775
 snapshot >"$AFTER"
 diff -u "$BEFORE" "$AFTER" >"$E2E_LOGS/snapshot-destdir.diff" ||
   die "make install DESTDIR=... changed the machine:"$'\n'"$(cat "$E2E_LOGS/snapshot-destdir.diff")"

@@ -15,53 +15,19 @@
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init "$@"
-require_cmd nft conntrack
 
 UDP_TIMEOUT=5
 
-netns_new a
-NS_A=$NETNS_NAME
-netns_new r
-NS_R=$NETNS_NAME
-netns_new b
-NS_B=$NETNS_NAME
-veth_link "$NS_A" veth0 198.18.1.2/24 "$NS_R" veth0 198.18.1.1/24
-veth_link "$NS_R" veth1 198.18.0.1/24 "$NS_B" veth0 198.18.0.2/24
-ip -n "$NS_A" route add default via 198.18.1.1
-ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1
-ip netns exec "$NS_R" nft -f - <<'EOF' || die "could not install the NAT rules in the router namespace"
-table ip sqnat {
-  chain post {
-    type nat hook postrouting priority srcnat; policy accept;
-    oifname "veth1" masquerade
-  }
-}
-EOF
+nat_world
 # short UDP conntrack timeouts so the keepalive check below fits in seconds
 ip netns exec "$NS_R" sysctl -qw net.netfilter.nf_conntrack_udp_timeout=$UDP_TIMEOUT \
   net.netfilter.nf_conntrack_udp_timeout_stream=$UDP_TIMEOUT ||
   die "cannot set the router's UDP conntrack timeouts"
 
-wait_for 10 ns_ping "$NS_A" 198.18.0.2 || die "underlay: A cannot reach B through the NAT"
-if ip -n "$NS_B" route get 198.18.1.2 >/dev/null 2>&1; then
-  die "B has a route to A's private address; the NAT case would prove nothing"
-fi
-info "underlay: A 198.18.1.2 -> NAT 198.18.0.1 -> B 198.18.0.2 (B has no route back to 198.18.1.0/24)"
-
 KEY=$E2E_TMP/site.key
 make_key "$KEY"
 tun_up "$NS_A" tun0 10.99.0.1/30
 tun_up "$NS_B" tun0 10.99.0.2/30
-
-# nat_port [SPORT] — the external (masqueraded) UDP port of A's flow from SPORT (default 7778)
-# to B:7777, from the router's conntrack table; empty if there is no such flow
-nat_port() {
-  ip netns exec "$NS_R" conntrack -L -p udp 2>/dev/null | awk -v sport="${1:-7778}" '
-    /src=198\.18\.1\.2 / && / dport=7777 / && $0 ~ (" sport=" sport " ") {
-      n = 0
-      for (i = 1; i <= NF; i++) if ($i ~ /^dport=/ && ++n == 2) { sub("dport=", "", $i); print $i; exit }
-    }'
-}
 
 step "passive B alone cannot reach anyone"
 start_daemon "$NS_B" -v -l 7777 -i tun0 -k "$KEY"

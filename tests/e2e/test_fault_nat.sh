@@ -19,53 +19,18 @@
 #
 # usage: bash test_fault_nat.sh [path/to/squtun]
 # shellcheck source=tests/e2e/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=tests/e2e/attack_lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../attack_lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/attack_lib.sh"
 e2e_init "$@"
 attack_init
-require_cmd nft conntrack
 
 KEEPALIVE=3
 FOLLOW_LIMIT_MS=$(((KEEPALIVE + 1) * 1000))
 
-netns_new a
-NS_A=$NETNS_NAME
-netns_new r
-NS_R=$NETNS_NAME
-netns_new b
-NS_B=$NETNS_NAME
-veth_link "$NS_A" veth0 198.18.1.2/24 "$NS_R" veth0 198.18.1.1/24
-veth_link "$NS_R" veth1 198.18.0.1/24 "$NS_B" veth0 198.18.0.2/24
-ip -n "$NS_A" route add default via 198.18.1.1
-ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1
-ip netns exec "$NS_R" nft -f - <<'NFT' || die "could not install the NAT rules in the router namespace"
-table ip sqnat {
-  chain post {
-    type nat hook postrouting priority srcnat; policy accept;
-    oifname "veth1" masquerade random
-  }
-}
-NFT
-wait_for 10 ns_ping "$NS_A" 198.18.0.2 || die "underlay: A cannot reach B through the NAT"
-! ip -n "$NS_B" route get 198.18.1.2 >/dev/null 2>&1 || die "B has a route to A's private address"
+nat_world random
+tunnel_ends
 
-KEY=$E2E_TMP/site.key
-make_key "$KEY"
-tun_up "$NS_A" tun0 10.99.0.1/30
-tun_up "$NS_B" tun0 10.99.0.2/30
-PF_A=$(pidfile_for a)
-PF_B=$(pidfile_for b)
-RESULTS=()
-
-# nat_port — the outside port of A's flow 198.18.1.2:7778 -> B:7777 in R's conntrack table
-nat_port() {
-  ip netns exec "$NS_R" conntrack -L -p udp 2>/dev/null | awk '
-    /src=198\.18\.1\.2 / && / sport=7778 / && / dport=7777 / {
-      n = 0
-      for (i = 1; i <= NF; i++) if ($i ~ /^dport=/ && ++n == 2) { sub("dport=", "", $i); print $i; exit }
-    }'
-}
 b_peer() { show_counter "$NS_B" "$PF_B" peer; }
 
 start_daemon "$NS_B" -v -l 7777 -i tun0 -k "$KEY" --pidfile "$PF_B"
@@ -121,8 +86,7 @@ stop_helper "$PING_PID" INT
 
 step "the tunnel works"
 ping_report "$NS_B" 10.99.0.1 5
-tcp_transfer "$NS_A" "$NS_B" 10.99.0.2 5001 8
-tcp_transfer "$NS_B" "$NS_A" 10.99.0.1 5002 8
+transfers_both_ways 8 5001
 { proc_alive "$PID_A" && proc_alive "$PID_B"; } || die "a daemon died"
 stop_daemon "$PID_A" TERM
 stop_daemon "$PID_B" TERM

@@ -17,23 +17,17 @@
 #
 # usage: bash test_attack_wrongkey.sh [path/to/squtun]
 # shellcheck source=tests/e2e/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=tests/e2e/attack_lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../attack_lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/attack_lib.sh"
 e2e_init "$@"
 attack_init
 
 netns_pair
-KEY=$E2E_TMP/site.key
+tunnel_ends
 WRONG=$E2E_TMP/wrong.key
-make_key "$KEY"
 make_key "$WRONG"
 cmp -s "$KEY" "$WRONG" && die "two --genkey runs gave the same key"
-tun_up "$NS_A" tun0 10.99.0.1/30
-tun_up "$NS_B" tun0 10.99.0.2/30
-PF_A=$(pidfile_for a)
-PF_B=$(pidfile_for b)
-RESULTS=()
 
 # wrong_key_case NAME B_ARGS... — B with the site key, A with the wrong one
 wrong_key_case() {
@@ -98,8 +92,7 @@ wrong_key_case() {
   info "$name: tunnel up $(since "$t0") s after the real A started"
   wait_for 5 ns_ping "$NS_B" 10.99.0.1 || die "$name: B cannot reach the real A"
   [[ $(show_counter "$NS_B" "$PF_B" peer) == 198.18.0.1:7778 ]] || die "$name: B's peer is not the real A"
-  tcp_transfer "$NS_A" "$NS_B" 10.99.0.2 5001 4
-  tcp_transfer "$NS_B" "$NS_A" 10.99.0.1 5002 4
+  transfers_both_ways 4 5001
   stop_daemon "$pid_a" TERM
   stop_daemon "$pid_b" TERM
 }

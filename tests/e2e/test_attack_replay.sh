@@ -30,20 +30,14 @@
 # usage: bash test_attack_replay.sh [path/to/squtun]
 # shellcheck disable=SC2034  # arrays filled by name (snapshot) look unused to shellcheck
 # shellcheck source=tests/e2e/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=tests/e2e/attack_lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../attack_lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/attack_lib.sh"
 e2e_init "$@"
 attack_init
 
 netns_pair
-KEY=$E2E_TMP/site.key
-make_key "$KEY"
-tun_up "$NS_A" tun0 10.99.0.1/30
-tun_up "$NS_B" tun0 10.99.0.2/30
-PF_A=$(pidfile_for a)
-PF_B=$(pidfile_for b)
-RESULTS=()
+tunnel_ends
 
 # types_of CAPTURE SRC — "t1=N t2=N t3=N" of the datagrams SRC sent in CAPTURE
 types_of() {
@@ -135,8 +129,7 @@ replay_case() {
   wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "$name: no tunnel"
   ping_report "$NS_A" 10.99.0.2 5
   ping_report "$NS_B" 10.99.0.1 5
-  tcp_transfer "$NS_A" "$NS_B" 10.99.0.2 5001 1
-  tcp_transfer "$NS_B" "$NS_A" 10.99.0.1 5002 1
+  transfers_both_ways 1 5001
   wait_quiet 3 "$NS_A" "$PF_A" "$NS_B" "$PF_B" || die "$name: the tunnel does not go idle"
   sniff_stop "$rec_pid" "$cap"
   info "recorded: A sent $(types_of "$cap" 198.18.0.1); B sent $(types_of "$cap" 198.18.0.2)"
@@ -149,8 +142,7 @@ replay_case() {
 
   step "$name: the tunnel still works"
   ping_report "$NS_A" 10.99.0.2 5
-  tcp_transfer "$NS_A" "$NS_B" 10.99.0.2 5003 4
-  tcp_transfer "$NS_B" "$NS_A" 10.99.0.1 5004 4
+  transfers_both_ways 4 5003
   { proc_alive "$PID_A" && proc_alive "$PID_B"; } || die "$name: a daemon died"
   stop_daemon "$PID_A" TERM
   stop_daemon "$PID_B" TERM

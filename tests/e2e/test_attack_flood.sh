@@ -7,18 +7,25 @@
 # 50), both global token buckets; everything over them is dropped as rate_limited before any
 # cryptography.  Data messages are not rate-limited, so an established session keeps working.
 #
-# A small C sender (compiled here with cc) blasts 64-byte initiations with sendmmsg for
+# A small C sender (compiled here with cc) blasts 64-byte initiations with sendmmsg for about
 # FLOOD_SECS seconds: half with random contents under a valid header (bad MAC), half replays of
-# the genuine initiations A sent when the tunnel came up (valid MAC, stale timestamp).  It runs
-# at nice 19: on this one machine it stands for an attacker on another host, so it must not
-# take the daemon's CPU when both want it; it still sends as fast as the machine lets it
-# (printed: 100k-400k datagrams/s on the 2-core test machine).
+# the genuine initiations A sent when the tunnel came up (valid MAC, stale timestamp).  It stands
+# for an attacker on another host, but here it shares two cores with the daemons (and with
+# whatever else loads the machine), and the kernel's receive work for every datagram runs on
+# its time.  So the daemons run at nice -10, as if they had their host to themselves: at equal
+# priority on a loaded machine they were sometimes kept off the CPU for longer than their
+# 4 MiB socket buffer lasts (about 20 ms at 200k datagrams/s), and 1-4 % of the pings were
+# lost with the flood in the full buffer.  The sender runs at normal priority, so it still
+# floods as fast as the machine lets it when other work loads it (at nice 19 it then sent
+# under 10k datagrams/s, below the limits under test); printed: 50k-270k datagrams/s on the
+# 2-core test machine.
 #   1. at passive B, from another address (198.18.0.3, a second address in A's namespace):
 #      a passive end accepts initiations from anywhere, so every datagram reaches the MAC check
 #      unless the rate limit stops it (SECURITY.md 4.4);
 #   2. at static A, from B's own address and port 198.18.0.2:7777 (raw socket), the only
 #      source a static end does not drop unchecked.
-# Meanwhile A pings B through the tunnel every 10 ms.  Checked: ping loss under 1 %; the
+# Meanwhile A pings B through the tunnel (ping -i 0.01, about 55 a second), all inside the
+# flood: it starts first and stops when the last reply is in.  Checked: ping loss under 1 %; the
 # daemon's CPU (utime + stime from /proc/PID/stat over the flood) under 80 % of one core;
 # MAC checks done (bad_mac + replay drops) at most 20000 per second of flood plus the burst;
 # rate_limited, bad_mac and replay drops rise; no response is sent (nothing in the flood is
@@ -29,14 +36,16 @@
 # usage: bash test_attack_flood.sh [path/to/squtun]
 # shellcheck disable=SC2034  # arrays filled by name (snapshot) look unused to shellcheck
 # shellcheck source=tests/e2e/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=tests/e2e/attack_lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../attack_lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/attack_lib.sh"
 e2e_init "$@"
 attack_init
 require_cmd cc
 
 FLOOD_SECS=${FLOOD_SECS:-10}
+FLOOD_NICE=${FLOOD_NICE:-0}
+DAEMON_NICE=${DAEMON_NICE:--10}
 MAC_CHECKS_PER_SEC=20000   # kMacChecksPerSecond
 CPU_LIMIT_PCT=80
 LOSS_LIMIT_PCT=1
@@ -51,7 +60,7 @@ fi
 FLOOD=$E2E_TMP/flood
 cat >"$FLOOD.c" <<'EOF'
 /* flood MODE SRC SPORT DST DPORT SECONDS TEMPLATES — 64-byte initiations as fast as sendmmsg
- * goes.  MODE udp: an ordinary socket bound to SRC:SPORT; raw: a raw IPPROTO_UDP socket bound
+ * goes, for SECONDS or until SIGTERM.  MODE udp: an ordinary socket bound to SRC:SPORT; raw: a raw IPPROTO_UDP socket bound
  * to SRC that writes its own UDP header (any source port, also one a daemon has bound).
  * Even datagrams: type 1, reserved zero, the rest random but for a running counter (bad MAC);
  * odd ones: the genuine initiations of TEMPLATES (a file of 64-byte records), in turn.
@@ -60,6 +69,7 @@ cat >"$FLOOD.c" <<'EOF'
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +81,9 @@ cat >"$FLOOD.c" <<'EOF'
 
 #define BATCH 64
 #define MSG 64
+
+static volatile sig_atomic_t stop;
+static void on_term(int sig) { (void)sig; stop = 1; }
 
 static double now(void) {
   struct timespec t;
@@ -123,9 +136,11 @@ int main(int argc, char **argv) {
     msgs[i].msg_hdr.msg_iov = &iov[i];
     msgs[i].msg_hdr.msg_iovlen = 1;
   }
+  struct sigaction sa = {.sa_handler = on_term};
+  sigaction(SIGTERM, &sa, NULL);
   unsigned long long sent = 0, errors = 0, counter = 0;
   double t0 = now(), t = t0;
-  while ((t = now()) - t0 < secs) {
+  while (!stop && (t = now()) - t0 < secs) {
     for (int i = 0; i < BATCH; i += 2) {  /* a new bad-MAC initiation each time */
       counter++;
       memcpy(buf[i] + 8 + 8, &counter, sizeof counter);
@@ -133,8 +148,10 @@ int main(int argc, char **argv) {
     int n = sendmmsg(fd, msgs, BATCH, 0);
     if (n > 0) sent += n;
     else if (errno == ENOBUFS || errno == EAGAIN || errno == ECONNREFUSED) errors++;
+    else if (errno == EINTR) continue;
     else { perror("sendmmsg"); return 1; }
   }
+  t = now();
   printf("sent=%llu seconds=%.3f rate=%.0f errors=%llu\n", sent, t - t0, sent / (t - t0), errors);
   return 0;
 }
@@ -143,22 +160,18 @@ cc -O2 -Wall -o "$FLOOD" "$FLOOD.c" || die "cannot compile the flood sender"
 
 netns_pair
 ip -n "$NS_A" addr add 198.18.0.3/24 dev veth0
-KEY=$E2E_TMP/site.key
-make_key "$KEY"
-tun_up "$NS_A" tun0 10.99.0.1/30
-tun_up "$NS_B" tun0 10.99.0.2/30
-PF_A=$(pidfile_for a)
-PF_B=$(pidfile_for b)
-RESULTS=()
+tunnel_ends
 
 CAP=$E2E_TMP/handshake.jsonl
 sniff_start "$NS_A" veth0 "$CAP" --payload
 REC_PID=$SNIFF_PID
+DAEMON_PREFIX=(nice -n "$DAEMON_NICE") # (nice execs: the PID stays squtun's)
 start_daemon "$NS_B" -v -l 7777 -i tun0 -k "$KEY" --pidfile "$PF_B"
 PID_B=$DAEMON_PID
 wait_for 10 udp_listening "$NS_B" 7777 || die "B does not listen"
 start_daemon "$NS_A" -v -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY" --pidfile "$PF_A"
 PID_A=$DAEMON_PID
+DAEMON_PREFIX=()
 wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "no tunnel"
 wait_for 5 ns_ping "$NS_B" 10.99.0.1 || die "B cannot reach A"
 sniff_stop "$REC_PID" "$CAP"
@@ -181,20 +194,25 @@ flood_at() {
   local label=$1 tns=$2 tpid=$3 tpf=$4 sns=$5 mode=$6 src=$7 sport=$8 dst=$9 dport=${10} templates=${11} valid=${12}
   local -A before after
   local ticks0 ticks1 udp0 t0 t1 out ping_out count loss cpu_pct secs_ms checks max_checks
-  count=$((FLOOD_SECS * 100))
+  # ping -i 0.01 gets about 55 a second out here (its timer), so this is about FLOOD_SECS
+  count=$((FLOOD_SECS * 55))
   snapshot before "$tns" "$tpf"
   udp0=$(udp_read "$tpid")
-  # pings every 10 ms from A to B through the tunnel, for as long as the flood lasts
-  spawn helper "ping-$label" "$NS_A" ping -n -q -c "$count" -w "$FLOOD_SECS" -i 0.01 -W 1 10.99.0.2
-  local ping_pid=$SPAWN_PID ping_log=$SPAWN_LOG
   ticks0=$(cpu_ticks "$tpid")
   t0=$(now_ms)
-  out=$(ip netns exec "$sns" nice -n 19 "$FLOOD" "$mode" "$src" "$sport" "$dst" "$dport" "$FLOOD_SECS" "$templates" 2>&1) ||
-    die "$label: the flood sender failed: $out"
+  # the sender's own time limit is only a backstop: it floods until the pings are done
+  spawn helper "flood-$label" "$sns" nice -n "$FLOOD_NICE" "$FLOOD" "$mode" "$src" "$sport" "$dst" "$dport" \
+    $((FLOOD_SECS * 6)) "$templates"
+  local flood_pid=$SPAWN_PID flood_log=$SPAWN_LOG
+  flooding() { (($(udp_in "$tpid") - udp0 > 10000)); }
+  wait_for 5 flooding || die "$label: the flood does not reach the daemon: $(tail -n 3 "$flood_log")"
+  # All the pings inside the flood, and -c without -w: a deadline would count the replies still
+  # on their way when it struck as lost.
+  ping_out=$(ip netns exec "$NS_A" timeout $((FLOOD_SECS * 5)) ping -n -q -c "$count" -i 0.01 -W 1 10.99.0.2 2>&1) || true
+  stop_helper "$flood_pid" TERM
   t1=$(now_ms)
   ticks1=$(cpu_ticks "$tpid")
-  reap "$ping_pid" 30 || die "$label: ping did not finish"
-  ping_out=$(cat "$ping_log")
+  out=$(grep '^sent=' "$flood_log") || die "$label: the flood sender failed: $(tail -n 5 "$flood_log")"
   proc_alive "$tpid" || die "$label: the daemon died under the flood"
   # every datagram the daemon read is either tunnel data or counted as a drop; wait until the
   # counters have caught up with the socket (nothing is sent any more)
@@ -245,8 +263,7 @@ flood_at static-A "$NS_A" "$PID_A" "$PF_A" "$NS_B" raw 198.18.0.2 7777 198.18.0.
 
 step "the tunnel still works"
 ping_report "$NS_A" 10.99.0.2 5
-tcp_transfer "$NS_A" "$NS_B" 10.99.0.2 5001 8
-tcp_transfer "$NS_B" "$NS_A" 10.99.0.1 5002 8
+transfers_both_ways 8 5001
 stop_daemon "$PID_A" TERM
 stop_daemon "$PID_B" TERM
 

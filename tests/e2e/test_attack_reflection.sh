@@ -23,22 +23,16 @@
 # usage: bash test_attack_reflection.sh [path/to/squtun]
 # shellcheck disable=SC2034  # arrays filled by name (snapshot) look unused to shellcheck
 # shellcheck source=tests/e2e/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=tests/e2e/attack_lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../attack_lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/attack_lib.sh"
 e2e_init "$@"
 attack_init
 
 netns_pair
-KEY=$E2E_TMP/site.key
-make_key "$KEY"
-tun_up "$NS_A" tun0 10.99.0.1/30
-tun_up "$NS_B" tun0 10.99.0.2/30
-PF_A=$(pidfile_for a)
-PF_B=$(pidfile_for b)
+tunnel_ends
 ARGS_A=(-v -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY" --pidfile "$PF_A")
 ARGS_B=(-v -l 7777 -p 198.18.0.1 -r 7778 -i tun0 -k "$KEY" --pidfile "$PF_B")
-RESULTS=()
 
 # reflect_to LABEL CAPTURE TNS TADDR TPORT TPF PNS PADDR PPORT — send TARGET's own recorded
 # datagrams to it from its peer's address PADDR:PPORT (raw socket in the peer's namespace PNS)
@@ -100,8 +94,7 @@ PID_A=$DAEMON_PID
 wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "no tunnel"
 ping_report "$NS_A" 10.99.0.2 5
 ping_report "$NS_B" 10.99.0.1 5
-tcp_transfer "$NS_A" "$NS_B" 10.99.0.2 5001 1
-tcp_transfer "$NS_B" "$NS_A" 10.99.0.1 5002 1
+transfers_both_ways 1 5001
 wait_quiet 3 "$NS_A" "$PF_A" "$NS_B" "$PF_B" || die "the tunnel does not go idle"
 sniff_stop "$REC_PID" "$CAP"
 info "recorded $(captured "$CAP" "r['src'] == '198.18.0.1'") datagrams from A, $(captured "$CAP" "r['src'] == '198.18.0.2'") from B"
@@ -162,8 +155,7 @@ t0=$(now_ms)
 wait_for 15 ns_ping "$NS_A" 10.99.0.2 || die "no tunnel after B came back"
 info "tunnel back $(since "$t0") s after B restarted"
 ping_report "$NS_B" 10.99.0.1 5
-tcp_transfer "$NS_A" "$NS_B" 10.99.0.2 5003 4
-tcp_transfer "$NS_B" "$NS_A" 10.99.0.1 5004 4
+transfers_both_ways 4 5003
 stop_daemon "$PID_A" TERM
 stop_daemon "$PID_B" TERM
 

@@ -39,21 +39,14 @@
 # usage: bash test_fault_clock.sh [path/to/squtun]
 # shellcheck disable=SC2034  # arrays filled by name (snapshot) look unused to shellcheck
 # shellcheck source=tests/e2e/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=tests/e2e/attack_lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../attack_lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/attack_lib.sh"
 e2e_init "$@"
 attack_init
 require_cmd nft
 
-FAKETIME_LIB=""
-for f in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1 /usr/local/lib/faketime/libfaketime.so.1; do
-  if [[ -f $f ]]; then
-    FAKETIME_LIB=$f
-    break
-  fi
-done
-[[ -n $FAKETIME_LIB ]] || die "libfaketime.so.1 not found (install the faketime package)"
+find_faketime
 ASAN_FT="ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
 # offset_clock OFFSET — DAEMON_PREFIX for a fixed offset (e.g. +3600s); `env` execs
@@ -68,6 +61,13 @@ stepped_clock() {
     FAKETIME_NO_CACHE=1 "$ASAN_FT")
 }
 set_offset() { echo "$1" >"$OFFSET_FILE.new" && mv "$OFFSET_FILE.new" "$OFFSET_FILE"; }
+# start_a_stepped — A (ARGS_A) on the stepped clock; sets PID_A and LOG_A
+start_a_stepped() {
+  stepped_clock
+  start_daemon "$NS_A" "${ARGS_A[@]}"
+  PID_A=$DAEMON_PID LOG_A=$DAEMON_LOG
+  DAEMON_PREFIX=()
+}
 
 echo 0 >"$OFFSET_FILE"
 touch "$CLOCK_FILE"
@@ -86,20 +86,12 @@ DAEMON_PREFIX=()
 info "libfaketime works: fixed offsets, and a follow-file clock the test can step"
 
 netns_pair
-KEY=$E2E_TMP/site.key
-make_key "$KEY"
-tun_up "$NS_A" tun0 10.99.0.1/30
-tun_up "$NS_B" tun0 10.99.0.2/30
-PF_A=$(pidfile_for a)
-PF_B=$(pidfile_for b)
-RESULTS=()
+tunnel_ends
 declare -A B0 B1
 XPORT=5000
 transfer() {
-  XPORT=$((XPORT + 1))
-  tcp_transfer "$NS_A" "$NS_B" 10.99.0.2 "$XPORT" 4
-  XPORT=$((XPORT + 1))
-  tcp_transfer "$NS_B" "$NS_A" 10.99.0.1 "$XPORT" 4
+  transfers_both_ways 4 $((XPORT + 1))
+  XPORT=$((XPORT + 2))
 }
 skew_lines() { grep -c 'clock skew' "$1" || true; }
 
@@ -162,11 +154,14 @@ for _ in range(1500):
 '
   ONEWAY_PIDS+=("$SPAWN_PID")
   # B hears it and answers at most with a passive keepalive, which arms nothing
-  local r0
+  local r0 k0
   r0=$(show_counter "$NS_B" "$PF_B" rx_packets)
+  k0=$(show_counter "$NS_B" "$PF_B" keepalives_sent)
   heard() { (($(show_counter "$NS_B" "$PF_B" rx_packets) > r0 + 3)); }
   wait_for 5 heard || die "the one-way traffic does not reach B"
-  sleep 2.5 # B's passive keepalive (2 s) goes out now, not after the restart
+  # B's first passive keepalive (2 s) goes out now, not after the restart
+  kept_alive() { (($(show_counter "$NS_B" "$PF_B" keepalives_sent) > k0)); }
+  wait_for 5 kept_alive || die "B sent no passive keepalive for the one-way traffic within 5 s"
 }
 oneway_stop() { local p; for p in "${ONEWAY_PIDS[@]}"; do stop_helper "$p" TERM; done; }
 b_logged() { grep -c "completed ($1)" "$LOG_B" || true; }
@@ -225,10 +220,7 @@ ARGS_A=(-v -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY" --pidfile "$PF_A")
 start_daemon "$NS_B" -v -l 7777 -i tun0 -k "$KEY" --pidfile "$PF_B"
 PID_B=$DAEMON_PID LOG_B=$DAEMON_LOG
 wait_for 10 udp_listening "$NS_B" 7777 || die "B does not listen"
-stepped_clock
-start_daemon "$NS_A" "${ARGS_A[@]}"
-PID_A=$DAEMON_PID LOG_A=$DAEMON_LOG
-DAEMON_PREFIX=()
+start_a_stepped
 wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "no tunnel before the step"
 spawn helper ping-step "$NS_A" ping -D -n -i 0.1 -W 1 10.99.0.2
 PSTEP=$SPAWN_PID PLOG=$SPAWN_LOG
@@ -285,10 +277,7 @@ SNIFF3C=$SNIFF_PID
 snapshot B0 "$NS_B" "$PF_B"
 BI0=$(b_logged initiator)
 stop_daemon "$PID_A" TERM
-stepped_clock
-start_daemon "$NS_A" "${ARGS_A[@]}"
-PID_A=$DAEMON_PID LOG_A=$DAEMON_LOG
-DAEMON_PREFIX=()
+start_a_stepped
 T_RESTART=$(now_ms)
 # what happens while only A has traffic (one-way): measured, not required — PROTOCOL.md 5.1
 # says B refuses A's initiations (replay) until A's clock passes what B accepted last
@@ -346,10 +335,7 @@ ARGS_A=(-v -c 30 -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY" --pidfile "$PF_
 start_daemon "$NS_B" -v -c 30 -l 7777 -i tun0 -k "$KEY" --pidfile "$PF_B"
 PID_B=$DAEMON_PID LOG_B=$DAEMON_LOG
 wait_for 10 udp_listening "$NS_B" 7777 || die "B does not listen"
-stepped_clock
-start_daemon "$NS_A" "${ARGS_A[@]}"
-PID_A=$DAEMON_PID LOG_A=$DAEMON_LOG
-DAEMON_PREFIX=()
+start_a_stepped
 wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "4: no tunnel with A 20 s ahead and -c 30"
 set_offset 0
 info "4: A's clock stepped back 20 s, to the true time"
@@ -365,10 +351,7 @@ oneway_start
 snapshot B0 "$NS_B" "$PF_B"
 BI0=$(b_logged initiator)
 stop_daemon "$PID_A" TERM
-stepped_clock
-start_daemon "$NS_A" "${ARGS_A[@]}"
-PID_A=$DAEMON_PID LOG_A=$DAEMON_LOG
-DAEMON_PREFIX=()
+start_a_stepped
 T_RESTART=$(now_ms)
 wait_for 5 a_up || die "4: the restarted A (true clock, one-way traffic) did not regain the tunnel within 5 s; A: $(counters_of "$NS_A" "$PF_A"); B: $(counters_of "$NS_B" "$PF_B")"
 R_A=$(since "$T_RESTART")

@@ -15,22 +15,16 @@
 # usage: bash test_fault_linkloss.sh [path/to/squtun]
 # shellcheck disable=SC2034  # arrays filled by name (snapshot) look unused to shellcheck
 # shellcheck source=tests/e2e/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=tests/e2e/attack_lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../attack_lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/attack_lib.sh"
 e2e_init "$@"
 attack_init
 
 DOWN_SECS=${DOWN_SECS:-30}
 RESUME_LIMIT=5
 netns_pair
-KEY=$E2E_TMP/site.key
-make_key "$KEY"
-tun_up "$NS_A" tun0 10.99.0.1/30
-tun_up "$NS_B" tun0 10.99.0.2/30
-PF_A=$(pidfile_for a)
-PF_B=$(pidfile_for b)
-RESULTS=()
+tunnel_ends
 PORT=5000
 
 # link_case TAG LABEL DOWN_NS — ARGS_A / ARGS_B

@@ -17,9 +17,9 @@
 #
 # usage: bash test_fault_restart.sh [path/to/squtun]
 # shellcheck source=tests/e2e/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=tests/e2e/attack_lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../attack_lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/attack_lib.sh"
 e2e_init "$@"
 attack_init
 
@@ -27,15 +27,9 @@ RESUME_LIMIT=10
 STREAM_MIB=12
 RATE=$((1024 * 1024))
 netns_pair
-KEY=$E2E_TMP/site.key
-make_key "$KEY"
-tun_up "$NS_A" tun0 10.99.0.1/30
-tun_up "$NS_B" tun0 10.99.0.2/30
-PF_A=$(pidfile_for a)
-PF_B=$(pidfile_for b)
+tunnel_ends
 declare -A NS_OF=([A]=$NS_A [B]=$NS_B) PF_OF=([A]=$PF_A [B]=$PF_B)
 declare -A PID_OF
-RESULTS=()
 PORT=5100
 
 start_end() { # start_end A|B ARGS...

@@ -29,9 +29,9 @@
 #
 # usage: bash test_attack_junk.sh [path/to/squtun]
 # shellcheck source=tests/e2e/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=tests/e2e/attack_lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../attack_lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/attack_lib.sh"
 e2e_init "$@"
 attack_init
 
@@ -48,13 +48,7 @@ ip -n "$NS_A" addr add 198.18.0.3/24 dev veth0
 ip -n "$NS_A" addr add 198.18.0.4/24 dev veth0
 ip -n "$NS_B" addr add 198.18.0.5/24 dev veth0
 ip -n "$NS_B" addr add 198.18.0.6/24 dev veth0
-KEY=$E2E_TMP/site.key
-make_key "$KEY"
-tun_up "$NS_A" tun0 10.99.0.1/30
-tun_up "$NS_B" tun0 10.99.0.2/30
-PF_A=$(pidfile_for a)
-PF_B=$(pidfile_for b)
-RESULTS=()
+tunnel_ends
 
 start_daemon "$NS_B" -v -l 7777 -i tun0 -k "$KEY" --pidfile "$PF_B"
 PID_B=$DAEMON_PID
@@ -172,8 +166,7 @@ junk_at static-A "$NS_A" "$PID_A" "$PF_A" 198.18.0.1:7778 198.18.0.2:7777 "$NS_B
 
 step "the tunnel still works"
 ping_report "$NS_A" 10.99.0.2 5
-tcp_transfer "$NS_A" "$NS_B" 10.99.0.2 5001 8
-tcp_transfer "$NS_B" "$NS_A" 10.99.0.1 5002 8
+transfers_both_ways 8 5001
 stop_daemon "$PID_A" TERM
 stop_daemon "$PID_B" TERM
 
