@@ -89,6 +89,12 @@ bool Peer::initiation_is_fresh(const Initiation& m, const Endpoint& from, Now no
   return true;
 }
 
+void Peer::remember_initiation(const Initiation& m) {
+  last_initiation_timestamp_ = m.timestamp_ns;
+  recent_initiations_[recent_initiation_slot_] = m.random;
+  recent_initiation_slot_ = (recent_initiation_slot_ + 1) % recent_initiations_.size();
+}
+
 void Peer::handle_initiation(std::span<const std::uint8_t> datagram, const Endpoint& from, Now now) {
   if (!mac_checks_.allow(now.mono)) {
     counters_.drop(DropReason::RateLimited);
@@ -106,16 +112,19 @@ void Peer::handle_initiation(std::span<const std::uint8_t> datagram, const Endpo
   // e.g. after a restart with its clock behind), the peer's initiation is answered.
   if (pending_) {
     const bool first_try = pending_->last_sent == pending_->started;
-    if (first_try && std::ranges::lexicographical_compare(m.random, pending_->sent.random)) return;
+    if (first_try && std::ranges::lexicographical_compare(m.random, pending_->sent.random)) {
+      // Authentic, so remembered like an answered one: a recording of it replayed later
+      // is then refused instead of answered.
+      remember_initiation(m);
+      return;
+    }
     pending_.reset();
   }
   if (!handshakes_.allow(now.mono)) {
     counters_.drop(DropReason::RateLimited);
     return;
   }
-  last_initiation_timestamp_ = m.timestamp_ns;
-  recent_initiations_[recent_initiation_slot_] = m.random;
-  recent_initiation_slot_ = (recent_initiation_slot_ + 1) % recent_initiations_.size();
+  remember_initiation(m);
   const Random random = new_random();
   const Response response = crypto_.make_response(new_local_index(), random, m);
   // Held aside until data proves the initiator completed it: a replayed initiation

@@ -120,6 +120,8 @@ class Peer {
   void handle_response(std::span<const std::uint8_t> datagram, const Endpoint& from, Now now);
   std::optional<ReceiveTicket> check_data(std::span<const std::uint8_t> datagram, Now now);
   bool source_allowed(const Endpoint& from);
+  // Refuses later replays of m: its timestamp (without -c) and random (with -c).
+  void remember_initiation(const Initiation& m);
   bool initiation_is_fresh(const Initiation& m, const Endpoint& from, Now now);
 
   void initiate(Now now);

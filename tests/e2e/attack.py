@@ -51,9 +51,10 @@ Run inside a test's network namespace (ip netns exec NS python3 attack.py ...), 
 
   unseen-initiations CAPTURE --initiator IP --responder IP
       How many initiations INITIATOR sent (in CAPTURE) are newer than every initiation
-      RESPONDER answered (a response whose receiver_index names the initiation): the ones
-      RESPONDER has never accepted, nor anything later, so that a replay of them is fresh to
-      it (docs/PROTOCOL.md 5.3).  Prints the count and the newest answered timestamp.
+      RESPONDER saw: one that reached it once it was up (it had sent something), which it
+      answered or, as the loser of a simultaneous-initiation tie-break, remembered.  Those
+      newer ones RESPONDER has never seen, nor anything later, so that a replay of them is
+      fresh to it (docs/PROTOCOL.md 5.3).  Prints the count and the newest seen timestamp.
 """
 
 import argparse
@@ -418,18 +419,25 @@ def cmd_clock(a):
 def cmd_unseen(a):
     inits = []          # (timestamp, sender_index) of INITIATOR's initiations, in order
     answered = set()    # receiver_index of RESPONDER's responses
+    newest_seen = 0     # newest timestamp of an initiation that reached RESPONDER while up
+    responder_up = False
     for rec in read_records(a.capture):
+        if rec["src"] == a.responder:
+            responder_up = True
         if "hex" not in rec:
             continue
         p = bytes.fromhex(rec["hex"])
         if rec["src"] == a.initiator and len(p) == 64 and p[0] == 1:
-            inits.append((struct.unpack(">Q", p[40:48])[0], struct.unpack("<I", p[4:8])[0]))
+            ts = struct.unpack(">Q", p[40:48])[0]
+            inits.append((ts, struct.unpack("<I", p[4:8])[0]))
+            if responder_up:
+                newest_seen = max(newest_seen, ts)
         elif rec["src"] == a.responder and len(p) == 60 and p[0] == 2:
             answered.add(struct.unpack("<I", p[8:12])[0])
-    newest = max((ts for ts, idx in inits if idx in answered), default=0)
+    newest = max([newest_seen] + [ts for ts, idx in inits if idx in answered])
     unseen = sum(1 for ts, _ in inits if ts > newest)
     print(json.dumps({"initiations": len(inits), "answered": sum(1 for _, i in inits if i in answered),
-                      "unseen": unseen, "newest_answered_ts": newest}))
+                      "unseen": unseen, "newest_seen_ts": newest}))
 
 
 def main():

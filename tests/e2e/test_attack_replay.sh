@@ -15,10 +15,10 @@
 #     passive-keepalive timer an accepted data packet would arm) sees no datagram from it, and
 #     its sent counters (data, keepalives, initiations, responses) do not move.
 #     The one exception the protocol specifies (PROTOCOL.md 5.3, SECURITY.md 4.3): without -c,
-#     an initiation the target never accepted, nor any later one (a static end's first
-#     initiation, sent before its peer listened; one ignored by the simultaneous-initiation
-#     tie-break) is fresh to it and is answered, once, with a 60-byte response to the
-#     replayer's (here: the real peer's) address, which the real peer drops.  The test counts
+#     an initiation the target never saw, nor any later one (a static end's first
+#     initiation, sent before its peer listened) is fresh to it and is answered, once, with
+#     a 60-byte response to the replayer's (here: the real peer's) address, which the real
+#     peer drops.  The test counts
 #     those from the recording and requires exactly that many responses and nothing else.
 # Three pairs:
 #   passive-pair    passive B, active A: A initiates once B listens; no answer allowed at all
@@ -50,9 +50,10 @@ types_of() {
 
 # replay_into LABEL CAPTURE FROM_NS FROM_ADDR FROM_PORT TO_NS TO_ADDR TO_PORT TO_PIDFILE
 # Replays what FROM sent (in CAPTURE) to TO, from FROM's address and port; checks TO.
-# Initiations TO never accepted, nor any later one (sent before TO listened, or ignored by the
-# simultaneous-initiation tie-break), are fresh to it: without -c the protocol answers them
-# (PROTOCOL.md 5.3, SECURITY.md 4.3).  Their number comes from the capture (attack.py
+# Initiations TO never saw, nor any later one (sent before TO listened), are fresh to it:
+# without -c the protocol answers them (PROTOCOL.md 5.3, SECURITY.md 4.3). One that TO saw
+# and ignored (the loser of a simultaneous-initiation tie-break) is remembered and refused.
+# Their number comes from the capture (attack.py
 # unseen-initiations); with SKEW_LIMITED=1 (-c shorter than the recording's age) none may be.
 replay_into() {
   local label=$1 cap=$2 fns=$3 faddr=$4 fport=$5 tns=$6 taddr=$7 tport=$8 tpf=$9

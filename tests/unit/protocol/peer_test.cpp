@@ -296,6 +296,29 @@ TEST_F(PeerTest, SimultaneousInitiationInAnyDeliveryOrder) {
   EXPECT_EQ(send(b, inner_packet(40, 2)), Result::Committed);
 }
 
+TEST_F(PeerTest, InitiationIgnoredByTheTieBreakIsNotAnsweredWhenReplayed) {
+  // The loser's initiation was authentic but ignored; a recording of it replayed later
+  // must not draw a response (issue 4: a replay is never answered).
+  static_pair();
+  start_both();
+  const auto ia = drain(a);
+  const auto ib = drain(b);
+  ASSERT_EQ(ia.size(), 1u);
+  ASSERT_EQ(ib.size(), 1u);
+  deliver(a, ib[0].message(), kAddrB);
+  deliver(b, ia[0].message(), kAddrA);
+  exchange();
+  ASSERT_TRUE(a.peer->has_session());
+  ASSERT_TRUE(b.peer->has_session());
+  const std::uint64_t replays_a = a.dropped(DropReason::Replay);
+  const std::uint64_t replays_b = b.dropped(DropReason::Replay);
+  deliver(a, ib[0].message(), kAddrB);
+  deliver(b, ia[0].message(), kAddrA);
+  EXPECT_TRUE(drain(a).empty());
+  EXPECT_TRUE(drain(b).empty());
+  EXPECT_EQ(a.dropped(DropReason::Replay) + b.dropped(DropReason::Replay), replays_a + replays_b + 2);
+}
+
 TEST_F(PeerTest, HandshakeReportsRolesToObserver) {
   passive_pair();
   establish();
