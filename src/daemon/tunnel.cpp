@@ -79,12 +79,6 @@ void Tunnel::stop() {
   log_flush_suppressed(true);  // "suppressed K similar messages" still owed
 }
 
-bool Tunnel::wait_readable(int fd, int timeout_ms) const {
-  std::array<pollfd, 2> fds{{{fd, POLLIN, 0}, {stop_event_.get(), POLLIN, 0}}};
-  const int ready = poll(fds.data(), fds.size(), timeout_ms);
-  return ready > 0 && (fds[0].revents & POLLIN) != 0 && !stopping_;
-}
-
 // --- TUN -> seal -> UDP ---------------------------------------------------------------
 
 void Tunnel::outbound_loop() {

@@ -65,7 +65,6 @@ class Tunnel : private protocol::PeerObserver {
   void send_sealed(net::DatagramBatch& batch, std::uint64_t inner_bytes);
   void open_batch(InboundState& state);
   void send_control_messages();
-  bool wait_readable(int fd, int timeout_ms) const;
   void request_peer_lookup();
   void take_peer_lookup();
 

@@ -32,7 +32,7 @@ using namespace squtun::fuzz;
 
 constexpr std::array<std::string_view, 11> kValueSettings{
     "listen", "bind", "peer", "peer-port", "interface", "key", "keepalive", "clock-skew", "pidfile", "user", "chroot"};
-constexpr std::array<std::string_view, 4> kFlagSettings{"foreground", "verbose", "quiet", "tap"};
+constexpr std::array<std::string_view, 5> kFlagSettings{"foreground", "verbose", "quiet", "tap", "no-offload"};
 
 // The seed's ifupdown line (packaging/interfaces.example).
 const Args kSeed{"-l", "3456", "-p", "203.0.113.4", "-r", "3457", "-i", "tun0",

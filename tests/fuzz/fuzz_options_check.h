@@ -25,7 +25,7 @@ inline bool same_options(const Options& a, const Options& b) {
          a.peer_host == b.peer_host && a.peer_port == b.peer_port && a.interface == b.interface &&
          a.key_file == b.key_file && a.keepalive_seconds == b.keepalive_seconds &&
          a.clock_skew_seconds == b.clock_skew_seconds && a.underlay_mtu == b.underlay_mtu && a.tap == b.tap &&
-         a.foreground == b.foreground && a.pidfile == b.pidfile && a.user == b.user &&
+         a.offload == b.offload && a.foreground == b.foreground && a.pidfile == b.pidfile && a.user == b.user &&
          a.chroot_dir == b.chroot_dir && a.verbosity == b.verbosity;
 }
 
@@ -119,6 +119,7 @@ inline Args command_line(const Options& o, Style style) {
   if (o.keepalive_seconds != 0) value('a', "keepalive", std::to_string(o.keepalive_seconds));
   if (o.clock_skew_seconds) value('c', "clock-skew", std::to_string(*o.clock_skew_seconds));
   if (o.tap) flag('\0', "tap");
+  if (!o.offload) flag('\0', "no-offload");
   if (o.foreground) flag('f', "foreground");
   if (o.pidfile) value('\0', "pidfile", *o.pidfile);
   if (o.user) value('u', "user", *o.user);
