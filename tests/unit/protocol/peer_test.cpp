@@ -145,6 +145,23 @@ class PeerTest : public ::testing::Test {
     ASSERT_TRUE(b.peer->has_session());
   }
 
+  // A static pair whose first initiations cross on the wire before either end sees a
+  // response; returns them (A's, B's) once both sessions are up.
+  std::pair<Outgoing, Outgoing> cross_initiations() {
+    static_pair();
+    start_both();
+    const auto ia = drain(a);
+    const auto ib = drain(b);
+    EXPECT_EQ(ia.size(), 1u);
+    EXPECT_EQ(ib.size(), 1u);
+    deliver(a, ib.at(0).message(), kAddrB);
+    deliver(b, ia.at(0).message(), kAddrA);
+    exchange();
+    EXPECT_TRUE(a.peer->has_session());
+    EXPECT_TRUE(b.peer->has_session());
+    return {ia.at(0), ib.at(0)};
+  }
+
   // Hands a datagram to `to`, then opens and commits it the way the daemon does.
   Result deliver(Node& to, std::span<const std::uint8_t> bytes, const Endpoint& from) {
     const Now n = now(to);
@@ -280,18 +297,8 @@ TEST_F(PeerTest, StaticPairSimultaneousHandshakeThenDataBothWays) {
 }
 
 TEST_F(PeerTest, SimultaneousInitiationInAnyDeliveryOrder) {
-  // Both initiations cross on the wire before either end sees a response.
-  static_pair();
-  start_both();
-  const auto ia = drain(a);
-  const auto ib = drain(b);
-  ASSERT_EQ(ia.size(), 1u);
-  ASSERT_EQ(ib.size(), 1u);
-  deliver(a, ib[0].message(), kAddrB);
-  deliver(b, ia[0].message(), kAddrA);
-  exchange();
-  ASSERT_TRUE(a.peer->has_session());
-  ASSERT_TRUE(b.peer->has_session());
+  cross_initiations();
+  ASSERT_FALSE(HasFailure());
   EXPECT_EQ(send(a, inner_packet(40, 1)), Result::Committed);
   EXPECT_EQ(send(b, inner_packet(40, 2)), Result::Committed);
 }
@@ -299,21 +306,12 @@ TEST_F(PeerTest, SimultaneousInitiationInAnyDeliveryOrder) {
 TEST_F(PeerTest, InitiationIgnoredByTheTieBreakIsNotAnsweredWhenReplayed) {
   // The loser's initiation was authentic but ignored; a recording of it replayed later
   // must not draw a response (issue 4: a replay is never answered).
-  static_pair();
-  start_both();
-  const auto ia = drain(a);
-  const auto ib = drain(b);
-  ASSERT_EQ(ia.size(), 1u);
-  ASSERT_EQ(ib.size(), 1u);
-  deliver(a, ib[0].message(), kAddrB);
-  deliver(b, ia[0].message(), kAddrA);
-  exchange();
-  ASSERT_TRUE(a.peer->has_session());
-  ASSERT_TRUE(b.peer->has_session());
+  const auto [ia, ib] = cross_initiations();
+  ASSERT_FALSE(HasFailure());
   const std::uint64_t replays_a = a.dropped(DropReason::Replay);
   const std::uint64_t replays_b = b.dropped(DropReason::Replay);
-  deliver(a, ib[0].message(), kAddrB);
-  deliver(b, ia[0].message(), kAddrA);
+  deliver(a, ib.message(), kAddrB);
+  deliver(b, ia.message(), kAddrA);
   EXPECT_TRUE(drain(a).empty());
   EXPECT_TRUE(drain(b).empty());
   EXPECT_EQ(a.dropped(DropReason::Replay) + b.dropped(DropReason::Replay), replays_a + replays_b + 2);
