@@ -66,8 +66,10 @@ bool mergeable(const std::uint8_t* p, std::size_t size, const ip::Layout& layout
 bool same_ip_fields(const std::uint8_t* head, const std::uint8_t* q, bool v6, std::uint16_t count) {
   if (v6) return std::memcmp(head, q, 4) == 0 && head[7] == q[7];
   if (head[1] != q[1] || head[8] != q[8]) return false;
+  // Fragments never get here, so the field holds DF and the reserved bit: both must match,
+  // as segmentation copies the first segment's (the reserved bit found by fuzz_offload).
   const std::uint16_t head_frag = load16(head + 6);
-  if (((head_frag ^ load16(q + 6)) & ip::kIpv4DontFragment) != 0) return false;
+  if (head_frag != load16(q + 6)) return false;
   // Without DF, the kernel re-segmenting the super-packet recreates ids counting up from
   // the first: merge only segments that carried exactly those (as inet_gro_receive).
   if ((head_frag & ip::kIpv4DontFragment) != 0) return true;

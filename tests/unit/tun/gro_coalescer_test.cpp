@@ -165,6 +165,7 @@ TEST(GroCoalescerTest, DifferingHeadersDoNotMerge) {
       {"ttl", [](Spec& s) { s.ttl = 63; }},
       {"tos", [](Spec& s) { s.tos = 4; }},
       {"df", [](Spec& s) { s.df = false; }},
+      {"reserved flag", [](Spec& s) { s.reserved_flag = true; }},  // found by fuzz_offload
       {"ack", [](Spec& s) { s.ack += 1; }},
       {"window", [](Spec& s) { s.window += 1; }},
       {"urgent pointer", [](Spec& s) { s.urgent = 0xffff; }},  // found by fuzz_offload

@@ -79,7 +79,7 @@ static void put_ip(Bytes& b, const Spec& s, std::size_t total) {
   b[1] = s.tos;
   put16(b, 2, static_cast<std::uint16_t>(total));
   put16(b, 4, s.id);
-  put16(b, 6, s.df ? 0x4000 : 0);
+  put16(b, 6, static_cast<std::uint16_t>((s.df ? 0x4000 : 0) | (s.reserved_flag ? 0x8000 : 0)));
   b[8] = s.ttl;
   b[9] = s.udp ? 17 : 6;
   std::copy(s.src.begin(), s.src.begin() + 4, b.begin() + 12);

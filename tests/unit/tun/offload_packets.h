@@ -31,6 +31,7 @@ struct Spec {
   Bytes ip_options;   // IPv4 only, a multiple of 4 bytes
   std::uint8_t tos = 0, ttl = 64;
   bool df = true;
+  bool reserved_flag = false;  // IPv4's reserved ("evil") flag bit
   std::uint16_t id = 100;
   std::uint32_t flow_label = 0x12345;
   std::uint16_t udp_length_override = 0;  // 0: the right length
