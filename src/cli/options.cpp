@@ -160,7 +160,9 @@ void check_run_options(const Options& o) {
     const auto local = net::literal_family(*o.bind_address);
     const auto remote = net::literal_family(*o.peer_host);
     if (local && remote && *local != *remote) {
-      auto name = [](protocol::Endpoint::Family f) { return f == protocol::Endpoint::Family::V4 ? "IPv4" : "IPv6"; };
+      auto name = [](base::Endpoint::Family f) {
+        return f == base::Endpoint::Family::V4 ? "IPv4" : "IPv6";
+      };
       throw UsageError("-b " + *o.bind_address + " is an " + name(*local) + " address and cannot reach the " +
                        name(*remote) + " peer -p " + *o.peer_host);
     }
