@@ -4,19 +4,27 @@
 
 namespace squtun::protocol {
 
-RateLimiter::RateLimiter(unsigned per_second, unsigned burst)
-    : per_second_(per_second), burst_(burst), tokens_(burst) {}
+void TokenBucket::refill(Duration now, double per_second, double burst) {
+  if (now <= last) return;
+  const double elapsed = std::chrono::duration<double>(now - last).count();
+  tokens = std::min(burst, tokens + elapsed * per_second);
+  last = now;
+}
 
-bool RateLimiter::allow(Duration now) {
-  if (started_ && now > last_) {
-    const double elapsed = std::chrono::duration<double>(now - last_).count();
-    tokens_ = std::min(burst_, tokens_ + elapsed * per_second_);
-  }
-  if (!started_ || now > last_) last_ = now;
-  started_ = true;
-  if (tokens_ < 1.0) return false;
-  tokens_ -= 1.0;
+bool TokenBucket::take() {
+  if (tokens < 1.0) return false;
+  tokens -= 1.0;
   return true;
 }
+
+RateLimiter::RateLimiter(unsigned per_second, unsigned burst)
+    : per_second_(per_second), burst_(burst), bucket_{static_cast<double>(burst), {}} {}
+
+TokenBucket& RateLimiter::refilled(Duration now) {
+  bucket_.refill(now, per_second_, burst_);
+  return bucket_;
+}
+
+bool RateLimiter::allow(Duration now) { return refilled(now).take(); }
 
 }  // namespace squtun::protocol
