@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: machine (make install into /usr/local, /run/squtun, users and groups)
 # test_install.sh — `make install` as root, as the seed says, then `make uninstall`:
 #   /usr/local/sbin/squtun (root:root 0755, the binary under test), the man page
 #   /usr/local/share/man/man8/squtun.8 (0644, found by `man squtun`), the tmpfiles.d entry
