@@ -801,8 +801,12 @@ ping_report() {
   grep -q ' 0% packet loss' <<<"$out" || die "packet loss pinging $addr from $ns:"$'\n'"$out"
 }
 
+# mbit_per_s MIB SECS — the rate of MIB MiB in SECS seconds, in Mbit/s (no decimals)
+mbit_per_s() { awk -v m="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", m * 8 * 1.048576 / s; else print "inf" }'; }
+
 # tcp_transfer FROM_NS TO_NS TO_ADDR PORT MIB — socat MIB MiB of random data, sha256-checked;
-# TO_ADDR IPv4 or IPv6
+# TO_ADDR IPv4 or IPv6.  Sets TRANSFER_SECS and TRANSFER_MBPS.
+TRANSFER_SECS="" TRANSFER_MBPS=""
 tcp_transfer() {
   local from=$1 to=$2 addr=$3 port=$4 mib=$5
   local src=$E2E_TMP/xfer-$port.src dst=$E2E_TMP/xfer-$port.dst rpid t0 secs h1 h2
@@ -825,7 +829,8 @@ tcp_transfer() {
   h2=$(sha256sum <"$dst" | cut -d' ' -f1)
   [[ $h1 == "$h2" ]] ||
     die "sha256 mismatch for ${mib} MiB $from -> $addr: sent $h1, received $h2 ($(stat -c %s "$dst") bytes)"
-  info "transfer ${mib} MiB $from -> $addr:$port: sha256 ok ($h1), ${secs} s, $(awk -v m="$mib" -v s="$secs" 'BEGIN { if (s > 0) printf "%.0f", m * 8 * 1.048576 / s; else print "inf" }') Mbit/s"
+  TRANSFER_SECS=$secs TRANSFER_MBPS=$(mbit_per_s "$mib" "$secs")
+  info "transfer ${mib} MiB $from -> $addr:$port: sha256 ok ($h1), ${secs} s, $TRANSFER_MBPS Mbit/s"
   rm -f "$src" "$dst"
 }
 

@@ -213,43 +213,23 @@ udps() {
 
 # xfer RUN FROM TO FAMILY MIB — sha256-checked TCP transfer; checks tun0 packet sizes
 xfer() {
-  local run=$1 from=$2 to=$3 fam=$4 mib=$5 addr src dst rpid t0 secs h1 h2 listen connect mbps
-  local s0p s0b r0p r0b sp sb rp rb savg ravg segs mss port
+  local run=$1 from=$2 to=$3 fam=$4 mib=$5 addr s0p s0b r0p r0b sp sb rp rb savg ravg segs mss
   XFER_PORT=$((XFER_PORT + 1))
-  port=$XFER_PORT
   if [[ $fam == 6 ]]; then
     addr=${IN6[$to]} mss=$((MTU - 60))
-    listen="TCP6-LISTEN:$port,bind=[$addr],reuseaddr" connect="TCP6:[$addr]:$port,connect-timeout=10"
   else
     addr=${IN4[$to]} mss=$((MTU - 40))
-    listen="TCP-LISTEN:$port,bind=$addr,reuseaddr" connect="TCP:$addr:$port,connect-timeout=10"
   fi
-  src=$E2E_TMP/xfer-$port.src dst=$E2E_TMP/xfer-$port.dst
-  head -c "${mib}M" /dev/urandom >"$src"
-  spawn helper "socat-recv-$run-$port" "${NS[$to]}" socat -u "$listen" "CREATE:$dst"
-  rpid=$SPAWN_PID
-  wait_for 10 tcp_listening "${NS[$to]}" "$port" || die "[$run] receiver socat did not listen on $addr:$port"
   s0p=$(tun_counter "$from" tx_packets) s0b=$(tun_counter "$from" tx_bytes)
   r0p=$(tun_counter "$to" rx_packets) r0b=$(tun_counter "$to" rx_bytes)
-  t0=$(now_ms)
-  ip netns exec "${NS[$from]}" timeout 120 socat -u "OPEN:$src" "$connect" ||
-    die "[$run] sending $mib MiB $from -> $addr:$port failed or timed out"
-  reap "$rpid" 60 || die "[$run] receiver socat still running 60 s after the sender finished"
-  secs=$(since "$t0")
-  [[ $WAIT_STATUS == 0 ]] || die "[$run] receiver socat exited with status $WAIT_STATUS"
+  tcp_transfer "${NS[$from]}" "${NS[$to]}" "$addr" "$XFER_PORT" "$mib"
   sp=$(($(tun_counter "$from" tx_packets) - s0p)) sb=$(($(tun_counter "$from" tx_bytes) - s0b))
   rp=$(($(tun_counter "$to" rx_packets) - r0p)) rb=$(($(tun_counter "$to" rx_bytes) - r0b))
-  h1=$(sha256sum <"$src" | cut -d' ' -f1)
-  h2=$(sha256sum <"$dst" | cut -d' ' -f1)
-  [[ $h1 == "$h2" ]] ||
-    die "[$run] sha256 mismatch for $mib MiB $from -> $addr: sent $h1, received $h2 ($(stat -c %s "$dst") bytes)"
-  rm -f "$src" "$dst"
   ((sp > 0 && rp > 0 && sb >= mib * 1048576 && rb >= mib * 1048576)) ||
     die "[$run] $mib MiB $from -> $to did not cross tun0: $from's tun0 read $sp packets/$sb bytes, $to's was written $rp/$rb"
   savg=$((sb / sp)) ravg=$((rb / rp))
   segs=$(((mib * 1048576 + mss - 1) / mss))
-  mbps=$(awk -v m="$mib" -v s="$secs" 'BEGIN { if (s > 0) printf "%.0f", m * 8 * 1.048576 / s; else print "inf" }')
-  note "[$run] TCP IPv$fam $mib MiB $from -> $to: sha256 ok, $secs s, $mbps Mbit/s; $segs MSS-sized segments; $from's tun0 read $sp packets (avg $savg B), $to's tun0 written $rp packets (avg $ravg B), mtu $MTU"
+  note "[$run] TCP IPv$fam $mib MiB $from -> $to: sha256 ok, $TRANSFER_SECS s, $TRANSFER_MBPS Mbit/s; $segs MSS-sized segments; $from's tun0 read $sp packets (avg $savg B), $to's tun0 written $rp packets (avg $ravg B), mtu $MTU"
   if [[ ${OFFLOAD[$from]} == on ]]; then
     ((savg > MTU)) || die "[$run] end $from has offloads on, yet the packets it read from tun0 averaged $savg bytes (mtu $MTU): no TSO super-packets"
   else

@@ -103,7 +103,7 @@ zero_xfer() {
   secs=$(since "$t0")
   rx=$(($(link_stat "${NS[$to]}" tun0 rx_bytes) - rx0))
   ((rx >= mib * 1048576)) || die "$to's tun0 delivered only $rx bytes of a $mib MiB transfer"
-  XFER_INFO="$mib MiB in $secs s, $(awk -v m="$mib" -v s="$secs" 'BEGIN { if (s > 0) printf "%.0f", m * 8 * 1.048576 / s; else print "inf" }') Mbit/s"
+  XFER_INFO="$mib MiB in $secs s, $(mbit_per_s "$mib" "$secs") Mbit/s"
 }
 
 # udp_flood FROM TO SECS — inner UDP for SECS seconds, as fast as a GSO sender goes: bursts of
