@@ -75,8 +75,8 @@ void check_interface(const Options& o) {
   }
 }
 
-// An existing TAP device (the seed's `tunctl -t tun0` makes one) is used as TAP even
-// without --tap, so the seed's ifupdown stanza works as written; both ends then carry
+// An existing TAP device (SquTUN's README makes one with `tunctl -t tun0`) is used as TAP even
+// without --tap, so SquTUN's ifupdown stanza works as written; both ends then carry
 // Ethernet frames.
 tun::TunDevice open_device(const Options& o) {
   if (o.tap) return tun::TunDevice::open(o.interface, tun::Mode::Tap);
