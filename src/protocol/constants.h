@@ -46,13 +46,21 @@ inline constexpr Duration kNewHandshakeTimeout = 5s;
 
 // Checking a MAC is cheap but not free: this bounds what a flood of forged handshake
 // messages costs. Of the initiations that pass every check, at most kHandshakesPerSecond
-// are answered (each costs two HKDF derivations and a response).
+// are answered (each costs two HKDF derivations and a response). One source address may
+// spend a tenth or a fifth of each; the address that last authenticated has as much again
+// reserved for itself.
 inline constexpr unsigned kMacChecksPerSecond = 20000;
+inline constexpr unsigned kMacChecksPerSource = 2000;
 inline constexpr unsigned kHandshakesPerSecond = 50;
+inline constexpr unsigned kHandshakesPerSource = 10;
 
-// With -c, how many answered initiations are remembered to refuse their replays within
-// the clock-skew window.
-inline constexpr std::size_t kRecentInitiations = 128;
+// Freshness of initiations: how far ahead of our wall clock a timestamp may lie without
+// -c (with -c SECS, SECS either way), and how many sender processes' newest timestamps are
+// remembered.
+inline constexpr Duration kMaxTimestampAhead = 10min;
+inline constexpr std::size_t kRememberedSenders = 32;
+// Unconfirmed sessions a responder holds at once.
+inline constexpr std::size_t kPendingSessions = 3;
 
 // How often the daemon runs the timers; every timer above is a multiple of it.
 inline constexpr Duration kTimerGranularity = 250ms;
