@@ -4,11 +4,12 @@
 
 namespace squtun::protocol {
 
-void TokenBucket::refill(Duration now, double per_second, double burst) {
-  if (now <= last) return;
+TokenBucket& TokenBucket::refilled(Duration now, double per_second) {
+  if (now <= last) return *this;
   const double elapsed = std::chrono::duration<double>(now - last).count();
-  tokens = std::min(burst, tokens + elapsed * per_second);
+  tokens = std::min(per_second, tokens + elapsed * per_second);
   last = now;
+  return *this;
 }
 
 bool TokenBucket::take() {
@@ -16,15 +17,5 @@ bool TokenBucket::take() {
   tokens -= 1.0;
   return true;
 }
-
-RateLimiter::RateLimiter(unsigned per_second, unsigned burst)
-    : per_second_(per_second), burst_(burst), bucket_{static_cast<double>(burst), {}} {}
-
-TokenBucket& RateLimiter::refilled(Duration now) {
-  bucket_.refill(now, per_second_, burst_);
-  return bucket_;
-}
-
-bool RateLimiter::allow(Duration now) { return refilled(now).take(); }
 
 }  // namespace squtun::protocol

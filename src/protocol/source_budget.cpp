@@ -52,8 +52,8 @@ std::uint64_t siphash24(const SipKey& key, std::span<const std::uint8_t> message
 SourceBudget::SourceBudget(SourceLimits limits, const SipKey& hash_key)
     : limits_(limits),
       hash_key_(hash_key),
-      total_(limits.total, limits.total),
-      reserved_(limits.reserved, limits.reserved) {
+      total_{static_cast<double>(limits.total), {}},
+      reserved_{static_cast<double>(limits.reserved), {}} {
   sources_.fill(TokenBucket{static_cast<double>(limits.per_source), {}});
 }
 
@@ -67,12 +67,11 @@ std::size_t SourceBudget::slot_of(const base::Endpoint& from) const {
 }
 
 bool SourceBudget::allow(const base::Endpoint& from, Duration now) {
-  if (trusted_ == from && reserved_.allow(now)) return true;
-  TokenBucket& source = sources_[slot_of(from)];
-  source.refill(now, limits_.per_source, limits_.per_source);
-  TokenBucket& total = total_.refilled(now);
-  if (source.tokens < 1.0 || total.tokens < 1.0) return false;
-  return source.take() && total.take();
+  if (trusted_ == from && reserved_.refilled(now, limits_.reserved).take()) return true;
+  TokenBucket& source = sources_[slot_of(from)].refilled(now, limits_.per_source);
+  total_.refilled(now, limits_.total);
+  if (source.tokens < 1.0 || total_.tokens < 1.0) return false;
+  return source.take() && total_.take();
 }
 
 }  // namespace squtun::protocol

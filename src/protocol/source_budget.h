@@ -18,7 +18,7 @@ using SipKey = std::array<std::uint8_t, 16>;
 // chooses; without the key, collisions cannot be aimed.
 std::uint64_t siphash24(const SipKey& key, std::span<const std::uint8_t> message);
 
-// Each a rate per second and the burst of one second's worth.
+// Each a rate per second, and the burst of one second's worth.
 struct SourceLimits {
   unsigned per_source;  // what one source address may spend
   unsigned total;       // what all sources together may spend
@@ -49,8 +49,8 @@ class SourceBudget {
  private:
   SourceLimits limits_;
   SipKey hash_key_;
-  RateLimiter total_;
-  RateLimiter reserved_;
+  TokenBucket total_;
+  TokenBucket reserved_;
   std::array<TokenBucket, kSlots> sources_;
   std::optional<base::Endpoint> trusted_;
 };
