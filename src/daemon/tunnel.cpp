@@ -277,7 +277,7 @@ void Tunnel::on(const protocol::ClockSkewRejected& e) {
   if (now < due || !next_skew_warning_ns_.compare_exchange_strong(due, next)) return;
   const double skew_s = static_cast<double>(e.skew_ns) / 1e9;
   log_warning("handshake from " + e.from.to_string() + " refused: clock skew of " + std::to_string(skew_s) +
-              " s exceeds -c; synchronise the clocks (NTP) or raise -c");
+              " s exceeds -c (or 10 minutes ahead without it); synchronise the clocks (NTP)");
 }
 
 void Tunnel::on(const protocol::PeerAddressChanged& e) { log_info("peer is now at " + e.now_at.to_string()); }

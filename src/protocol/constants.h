@@ -46,17 +46,15 @@ inline constexpr Duration kNewHandshakeTimeout = 5s;
 
 // Checking a MAC is cheap but not free: this bounds what a flood of forged handshake
 // messages costs. Of the initiations that pass every check, at most kHandshakesPerSecond
-// are answered (each costs two HKDF derivations and a response). One source address may
-// spend a tenth or a fifth of each; the address that last authenticated has as much again
-// reserved for itself.
+// are answered (each costs two HKDF derivations and a response); one source address gets its
+// share of each, and the address that last authenticated as much again in reserve.
 inline constexpr unsigned kMacChecksPerSecond = 20000;
 inline constexpr unsigned kMacChecksPerSource = 2000;
 inline constexpr unsigned kHandshakesPerSecond = 50;
 inline constexpr unsigned kHandshakesPerSource = 10;
 
-// Freshness of initiations: how far ahead of our wall clock a timestamp may lie without
-// -c (with -c SECS, SECS either way), and how many sender processes' newest timestamps are
-// remembered.
+// How far ahead of our wall clock an initiation's timestamp may lie without -c, and how many
+// sender processes' newest timestamps are remembered.
 inline constexpr Duration kMaxTimestampAhead = 10min;
 inline constexpr std::size_t kRememberedSenders = 32;
 // Unconfirmed sessions a responder holds at once.

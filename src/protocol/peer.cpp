@@ -53,9 +53,8 @@ std::optional<DropReason> Peer::why_not_fresh(const Initiation& m, const base::E
     events_.record(ClockSkewRejected{from, skew});
     return DropReason::ClockSkew;
   }
-  // Each sender process (instance tag) sends increasing timestamps, so one newer than the
-  // last accepted of its sender was never accepted, however many were recorded; another
-  // process, e.g. the peer restarted with its clock stepped back, is not held to them.
+  // A sender process (instance tag) sends increasing timestamps, so however many were recorded
+  // only newer ones are fresh; another process (a restart) is not held to them.
   const auto mark = std::ranges::find(senders_, tag_of(m), &SenderMark::tag);
   const auto newest = mark != senders_.end() ? mark->timestamp_ns : forgotten_senders_ns_;
   return m.timestamp_ns > newest ? std::nullopt : std::optional(DropReason::Replay);
@@ -64,8 +63,7 @@ std::optional<DropReason> Peer::why_not_fresh(const Initiation& m, const base::E
 void Peer::remember_initiation(const Initiation& m) {
   auto mark = std::ranges::find(senders_, tag_of(m), &SenderMark::tag);
   if (mark == senders_.end()) {
-    // The sender seen least recently makes room; with -c it is usually outside the window
-    // already, where remembering it buys nothing.
+    // The oldest makes room: with -c usually one outside the window, which costs nothing.
     mark = std::ranges::min_element(senders_, {}, &SenderMark::timestamp_ns);
     forgotten_senders_ns_ = std::max(forgotten_senders_ns_, mark->timestamp_ns);
     mark->tag = tag_of(m);
@@ -205,9 +203,8 @@ void Peer::initiate(Now now) {
 }
 
 void Peer::send_initiation(Now now) {
-  // The responder wants strictly increasing timestamps of this process, even if the wall
-  // clock stands still or steps back. After a step back they stand still until the clock
-  // catches up, so they never leave a -c window they were inside.
+  // Strictly increasing even if the wall clock steps back: they stand still until it catches
+  // up, so they never leave a -c window they were inside.
   last_sent_timestamp_ = std::max(now.wall_ns, last_sent_timestamp_ + 1);
   Random random = new_random();
   std::copy(instance_tag_.begin(), instance_tag_.end(), random.begin());

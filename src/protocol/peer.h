@@ -158,7 +158,6 @@ class Peer {
   std::uint32_t new_local_index();
   std::shared_ptr<Session> find_session(std::uint32_t local_index);
   Random new_random() const;
-  // Calls f on each session slot: current, previous and the pending ones.
   template <class F> void for_each_slot(F&& f);
   bool is_own_initiation(const Initiation& m) const;
 
@@ -176,18 +175,14 @@ class Peer {
   std::optional<base::Endpoint> endpoint_;
   std::shared_ptr<Session> current_;   // sends and receives
   std::shared_ptr<Session> previous_;  // receives stragglers after a rekey
-  // Ours as responder until the first data in one confirms it; several, so that an
-  // initiation accepted within a round trip of another does not displace the one the
-  // initiator already uses.
+  // Ours as responder until the first data in one confirms it; several, so that an initiation
+  // accepted within a round trip of another does not displace the one the initiator uses.
   std::array<std::shared_ptr<Session>, kPendingSessions> next_{};
   Initiation initiation_;              // the one awaiting a response while handshaking
   Liveness liveness_;
   // The newest timestamp accepted from each recent sender process, and the newest of
   // those forgotten to make room: an unknown sender must be newer than that.
-  struct SenderMark {
-    InstanceTag tag{};
-    std::uint64_t timestamp_ns = 0;
-  };
+  struct SenderMark { InstanceTag tag{}; std::uint64_t timestamp_ns = 0; };
   std::array<SenderMark, kRememberedSenders> senders_{};
   std::uint64_t forgotten_senders_ns_ = 0;
   std::uint64_t last_sent_timestamp_ = 0;
