@@ -128,7 +128,6 @@ force_handshake() {
   RESUME=$(ping_first_reply_after "$plog" "$t_unblock")
   stop_helper "$ppid" INT
 }
-drops_line_of() { local -A s; snapshot s "$1" "$2"; drops_line s; }
 counters_of() {
   local -A s
   snapshot s "$1" "$2"
