@@ -38,14 +38,15 @@ Bytes tcp4(std::size_t payload, std::uint32_t seq, bool partial) {
                                  10,   0, 0, 1, 10, 0, 0,    2,    0x9c, 0x40, 0x01, 0xbb,
                                  0,    0, 0, 0, 0,  0, 0x30, 0x39, 0x50, 0x10, 0x01, 0xf5};
   std::copy(head, head + 40, p.begin());
-  ip::store16(&p[2], static_cast<std::uint16_t>(p.size()));
-  ip::store16(&p[10], internet_checksum({p.data(), 20}));
-  ip::store32(&p[24], seq);
+  base::store_be16(&p[2], static_cast<std::uint16_t>(p.size()));
+  base::store_be16(&p[10], internet_checksum({p.data(), 20}));
+  base::store_be32(&p[24], seq);
   const ip::Layout layout{false, ip::kTcp, 20, 20};
   const std::uint32_t pseudo =
       checksum_combine(ip::pseudo_address_sum(p.data(), layout), static_cast<std::uint32_t>(p.size() - 20));
-  ip::store16(&p[36], partial ? checksum_fold(pseudo)
-                              : checksum_finish(checksum_add({&p[20], p.size() - 20}, pseudo)));
+  base::store_be16(&p[36], partial
+                               ? checksum_fold(pseudo)
+                               : checksum_finish(checksum_add({&p[20], p.size() - 20}, pseudo)));
   return p;
 }
 

@@ -25,8 +25,8 @@ namespace {
 constexpr std::size_t kBatch = 64;
 constexpr std::size_t kInnerSize = 1420;  // reported to commit_data; the bytes are not opened
 
-const Endpoint kAddrA = Endpoint::v4({198, 18, 0, 1}, 7778);
-const Endpoint kAddrB = Endpoint::v4({198, 18, 0, 2}, 7777);
+const base::Endpoint kAddrA = base::Endpoint::v4({198, 18, 0, 1}, 7778);
+const base::Endpoint kAddrB = base::Endpoint::v4({198, 18, 0, 2}, 7777);
 
 crypto::Key bench_psk() {
   crypto::Key key;
@@ -36,16 +36,18 @@ crypto::Key bench_psk() {
 
 // One end of a static pair, with deterministic randomness.
 struct End {
-  End(Endpoint self, Endpoint other, std::uint64_t seed)
-      : addr(self), rng(seed), peer(bench_psk(), config_for(other), counters, [this](std::span<std::uint8_t> out) {
+  End(base::Endpoint self, base::Endpoint other, std::uint64_t seed)
+      : addr(self),
+        rng(seed),
+        peer(bench_psk(), config_for(other), counters, [this](std::span<std::uint8_t> out) {
           for (auto& b : out) b = static_cast<std::uint8_t>(rng());
         }) {}
-  static PeerConfig config_for(Endpoint other) {
+  static PeerConfig config_for(base::Endpoint other) {
     PeerConfig c;
     c.fixed_endpoint = other;
     return c;
   }
-  Endpoint addr;
+  base::Endpoint addr;
   std::mt19937_64 rng;
   Counters counters;
   Peer peer;

@@ -37,7 +37,7 @@ constexpr int kExitUsage = 2;
 // looked up (the address may change, and DNS may not be up when ifupdown asks): it counts
 // as IPv6, whose larger header fits either family.
 protocol::UnderlayFamily mtu_family(const Options& o) {
-  using protocol::Endpoint;
+  using base::Endpoint;
   std::optional<Endpoint::Family> family;
   if (o.bind_address) family = net::literal_family(*o.bind_address);
   if (!family && o.peer_host) family = net::literal_family(*o.peer_host).value_or(Endpoint::Family::V6);
@@ -45,7 +45,7 @@ protocol::UnderlayFamily mtu_family(const Options& o) {
 }
 
 // The local address of -b, with the -l port.
-std::optional<protocol::Endpoint> bind_endpoint(const Options& o) {
+std::optional<base::Endpoint> bind_endpoint(const Options& o) {
   if (!o.bind_address) return std::nullopt;
   return net::parse_address(*o.bind_address, o.listen_port);
 }
@@ -75,8 +75,8 @@ void check_interface(const Options& o) {
   }
 }
 
-// An existing TAP device (the seed's `tunctl -t tun0` makes one) is used as TAP even
-// without --tap, so the seed's ifupdown stanza works as written; both ends then carry
+// An existing TAP device (SquTUN's README makes one with `tunctl -t tun0`) is used as TAP even
+// without --tap, so SquTUN's ifupdown stanza works as written; both ends then carry
 // Ethernet frames.
 tun::TunDevice open_device(const Options& o) {
   if (o.tap) return tun::TunDevice::open(o.interface, tun::Mode::Tap);
@@ -88,9 +88,9 @@ tun::TunDevice open_device(const Options& o) {
 }
 
 // A socket bound to one address (-b) reaches only peers of its family.
-protocol::Endpoint::Family peer_family(const Options& o) {
+base::Endpoint::Family peer_family(const Options& o) {
   const auto local = bind_endpoint(o);
-  return local ? local->family : protocol::Endpoint::Family::None;
+  return local ? local->family : base::Endpoint::Family::None;
 }
 
 // -p NAME: a helper process looks the name up again whenever handshakes go unanswered
@@ -100,7 +100,7 @@ std::optional<net::ResolverProcess> peer_name_resolver(const Options& o, const s
   if (!o.peer_host || net::literal_family(*o.peer_host)) return std::nullopt;
   const std::string host = *o.peer_host;
   const std::uint16_t port = *o.peer_port;
-  const protocol::Endpoint::Family family = peer_family(o);
+  const base::Endpoint::Family family = peer_family(o);
   return net::ResolverProcess::spawn([host, port, family] { return net::resolve_endpoint(host, port, family); },
                                      [&user] { daemon::drop_privileges(user, std::nullopt); });
 }
@@ -186,7 +186,7 @@ int run_tunnel(const Options& o) {
     tunnel.start();
     daemon::log_info("tunnel up on " + o.interface + ", listening on UDP port " + std::to_string(o.listen_port) +
                      (o.peer_host ? ", peer " + config.fixed_endpoint->to_string() : ", waiting for the peer"));
-    const net::Fd signals = daemon::open_signal_fd();
+    const base::Fd signals = daemon::open_signal_fd();
     detacher.report_ready();
     daemon::lock_down_running_process();
     daemon::serve_until_stopped(signals, tunnel, control.get());

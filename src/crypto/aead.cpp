@@ -6,6 +6,8 @@
 #include <functional>
 #include <stdexcept>
 
+#include "base/byte_order.h"
+
 namespace squtun::crypto {
 namespace {
 
@@ -16,20 +18,14 @@ constexpr int kTagSizeArg = static_cast<int>(kAeadTagSize);
 
 Nonce nonce_for(std::uint64_t counter) {
   Nonce nonce{};
-  for (std::size_t i = 0; i < sizeof counter; ++i) {
-    nonce[kNonceZeroPrefix + i] = static_cast<std::uint8_t>(counter >> (8 * i));
-  }
+  base::store_le(nonce.data() + kNonceZeroPrefix, counter);
   return nonce;
 }
-
-struct CipherFree {
-  void operator()(EVP_CIPHER* cipher) const { EVP_CIPHER_free(cipher); }
-};
 
 // Fetched once per process and shared by every context: a fetched cipher is immutable,
 // and fetching costs a provider lookup that has no place on the packet path.
 const EVP_CIPHER* chacha20_poly1305() {
-  static const std::unique_ptr<EVP_CIPHER, CipherFree> cipher(
+  static const base::UniqueHandle<EVP_CIPHER, EVP_CIPHER_free> cipher(
       EVP_CIPHER_fetch(nullptr, "ChaCha20-Poly1305", nullptr));
   return cipher.get();
 }

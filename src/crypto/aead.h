@@ -1,12 +1,13 @@
 #pragma once
 
+#include <openssl/evp.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
 
-#include <openssl/evp.h>
-
+#include "base/unique_handle.h"
 #include "crypto/secret.h"
 
 namespace squtun::crypto {
@@ -33,10 +34,7 @@ class AeadContext {
             std::span<const std::uint8_t> ciphertext, std::span<std::uint8_t> out);
 
  private:
-  struct CtxFree {
-    void operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }
-  };
-  std::unique_ptr<EVP_CIPHER_CTX, CtxFree> ctx_;
+  base::UniqueHandle<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free> ctx_;
 };
 
 }  // namespace squtun::crypto

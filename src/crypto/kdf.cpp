@@ -1,12 +1,5 @@
 #include "crypto/kdf.h"
 
-#include <algorithm>
-#include <array>
-#include <climits>
-#include <memory>
-#include <stdexcept>
-#include <string>
-
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -14,20 +7,22 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
+#include <array>
+#include <climits>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "base/unique_handle.h"
+
 namespace squtun::crypto {
 namespace {
 
-template <auto free_fn>
-struct OpensslFree {
-  template <typename T>
-  void operator()(T* object) const {
-    free_fn(object);
-  }
-};
-using KdfPtr = std::unique_ptr<EVP_KDF, OpensslFree<EVP_KDF_free>>;
-using KdfCtxPtr = std::unique_ptr<EVP_KDF_CTX, OpensslFree<EVP_KDF_CTX_free>>;
-using MacPtr = std::unique_ptr<EVP_MAC, OpensslFree<EVP_MAC_free>>;
-using MacCtxPtr = std::unique_ptr<EVP_MAC_CTX, OpensslFree<EVP_MAC_CTX_free>>;
+using KdfPtr = base::UniqueHandle<EVP_KDF, EVP_KDF_free>;
+using KdfCtxPtr = base::UniqueHandle<EVP_KDF_CTX, EVP_KDF_CTX_free>;
+using MacPtr = base::UniqueHandle<EVP_MAC, EVP_MAC_free>;
+using MacCtxPtr = base::UniqueHandle<EVP_MAC_CTX, EVP_MAC_CTX_free>;
 
 constexpr std::size_t kSha256Size = 32;
 

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "base/fd.h"
 #include "crypto/kdf.h"
 
 namespace squtun::crypto {
@@ -67,21 +68,6 @@ void decode_hex_into(std::string_view digits, Key& key) {
         static_cast<std::uint8_t>(*hex_value(digits[2 * i]) << 4 | *hex_value(digits[2 * i + 1]));
   }
 }
-
-// Closes the descriptor on every path out of load_key_file.
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 [[noreturn]] void refuse_unreadable(const std::string& path, int error) {
   if (error == ENOENT) {
@@ -182,7 +168,7 @@ Key parse_key_text(std::string_view text, std::string_view origin) {
 }
 
 Key load_key_file(const std::string& path) {
-  const FileDescriptor fd(open_key_file(path));
+  const base::Fd fd(open_key_file(path));
   check_file_status(fd.get(), path);
   KeyFileBuffer buffer;
   const std::size_t size = read_key_text(fd.get(), path, buffer);

@@ -53,7 +53,7 @@ std::string ControlSocket::path_beside(const std::string& pidfile) {
 
 ControlSocket::ControlSocket(const std::string& path) : path_(path) {
   const sockaddr_un addr = address_of(path);
-  listener_ = net::Fd(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  listener_ = base::Fd(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!listener_.valid()) throw std::runtime_error("control socket: " + std::string(std::strerror(errno)));
   unlink(path.c_str());
   // Created 0600 from the start: no moment exists when others could connect.
@@ -88,7 +88,7 @@ void ControlSocket::give_to(uid_t uid, gid_t gid) {
 }
 
 void ControlSocket::answer(const std::string& status) {
-  net::Fd client(accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  base::Fd client(accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
   if (!client.valid()) return;
   if (!peer_is_owner_or_root(client.get())) return;
   write_all(client.get(), status);
@@ -96,7 +96,7 @@ void ControlSocket::answer(const std::string& status) {
 
 std::string query_control_socket(const std::string& path) {
   const sockaddr_un addr = address_of(path);
-  net::Fd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  base::Fd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd.valid()) throw std::runtime_error("socket: " + std::string(std::strerror(errno)));
   if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
     const int err = errno;

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "net/fd.h"
+#include "base/fd.h"
 
 namespace squtun::daemon {
 
@@ -33,7 +33,7 @@ class ControlSocket {
 
  private:
   std::string path_;
-  net::Fd listener_;
+  base::Fd listener_;
   // Identifies our socket file, so we never remove one another daemon bound there since.
   dev_t device_ = 0;
   ino_t inode_ = 0;

@@ -52,7 +52,7 @@ void Detacher::detach() {
     wait_for_child_verdict(fds[0]);
   }
   close(fds[0]);
-  report_ = net::Fd(fds[1]);
+  report_ = base::Fd(fds[1]);
   setsid();
   if (chdir("/") != 0) report_failure(std::string("chdir /: ") + std::strerror(errno));
 }

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "net/fd.h"
+#include "base/fd.h"
 
 namespace squtun::daemon {
 
@@ -21,7 +21,7 @@ class Detacher {
   void report_failure(const std::string& message);
 
  private:
-  net::Fd report_;
+  base::Fd report_;
 };
 
 }  // namespace squtun::daemon

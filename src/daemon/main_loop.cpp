@@ -29,14 +29,14 @@ void block_daemon_signals() {
   signal(SIGPIPE, SIG_IGN);
 }
 
-net::Fd open_signal_fd() {
+base::Fd open_signal_fd() {
   const sigset_t set = daemon_signals();
-  net::Fd signals(signalfd(-1, &set, SFD_CLOEXEC));
+  base::Fd signals(signalfd(-1, &set, SFD_CLOEXEC));
   if (!signals.valid()) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
   return signals;
 }
 
-void serve_until_stopped(const net::Fd& signals, const Tunnel& tunnel, ControlSocket* control) {
+void serve_until_stopped(const base::Fd& signals, const Tunnel& tunnel, ControlSocket* control) {
   std::array<pollfd, 2> fds{{{signals.get(), POLLIN, 0}, {control ? control->fd() : -1, POLLIN, 0}}};
   for (;;) {
     if (poll(fds.data(), fds.size(), -1) < 0) {

@@ -2,7 +2,7 @@
 
 #include <signal.h>
 
-#include "net/fd.h"
+#include "base/fd.h"
 
 namespace squtun::daemon {
 
@@ -15,10 +15,10 @@ sigset_t daemon_signals();
 void block_daemon_signals();
 
 // A descriptor that reads the daemon's signals; made before the seccomp filter forbids it.
-net::Fd open_signal_fd();
+base::Fd open_signal_fd();
 
 // Runs until SIGTERM or SIGINT: answers SIGUSR1 with the counters in the log and each
 // control socket connection with the status.
-void serve_until_stopped(const net::Fd& signals, const Tunnel& tunnel, ControlSocket* control);
+void serve_until_stopped(const base::Fd& signals, const Tunnel& tunnel, ControlSocket* control);
 
 }  // namespace squtun::daemon

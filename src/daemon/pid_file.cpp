@@ -55,12 +55,13 @@ void ensure_pid_directory(const std::string& pidfile_path) {
 
 PidFile::PidFile(const std::string& path) : path_(path), name_(path.substr(path.rfind('/') + 1)) {
   const std::string dir = directory_of(path);
-  directory_ = net::Fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  directory_ = base::Fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!directory_.valid()) {
     throw std::runtime_error("cannot open pid file directory " + dir + ": " + std::strerror(errno) +
                              fix_hint(dir));
   }
-  net::Fd file(openat(directory_.get(), name_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
+  base::Fd file(openat(directory_.get(), name_.c_str(),
+                       O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
   if (!file.valid()) {
     throw std::runtime_error("cannot write pid file " + path + ": " + std::strerror(errno) + fix_hint(dir));
   }
@@ -86,8 +87,8 @@ void PidFile::remove_files() const {
 void PidFile::remove_from_outside_chroot(const std::optional<TargetUser>& user) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-  net::Fd read_end(fds[0]);
-  net::Fd write_end(fds[1]);
+  base::Fd read_end(fds[0]);
+  base::Fd write_end(fds[1]);
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "base/fd.h"
 #include "daemon/privileges.h"
-#include "net/fd.h"
 
 namespace squtun::daemon {
 
@@ -38,8 +38,8 @@ class PidFile {
   std::string path_;
   std::string name_;
   std::vector<std::string> companions_;
-  net::Fd directory_;
-  net::Fd keeper_pipe_;
+  base::Fd directory_;
+  base::Fd keeper_pipe_;
   pid_t keeper_pid_ = -1;
 };
 

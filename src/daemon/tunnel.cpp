@@ -259,11 +259,11 @@ void Tunnel::send_control_messages() {
 
 // --- Reporting ------------------------------------------------------------------------
 
-void Tunnel::initiation_sent(const protocol::Endpoint& to, bool retry) {
+void Tunnel::initiation_sent(const base::Endpoint& to, bool retry) {
   log_debug(std::string(retry ? "handshake initiation resent to " : "handshake initiation sent to ") + to.to_string());
 }
 
-void Tunnel::handshake_completed(const protocol::Endpoint& peer, protocol::Role role) {
+void Tunnel::handshake_completed(const base::Endpoint& peer, protocol::Role role) {
   log_info("handshake with " + peer.to_string() + " completed (" + role_name(role) + ")");
   const std::uint64_t one = 1;
   // Can only fail with the counter full, when a wake-up is pending anyway.
@@ -271,7 +271,7 @@ void Tunnel::handshake_completed(const protocol::Endpoint& peer, protocol::Role 
   static_cast<void>(written);
 }
 
-void Tunnel::clock_skew_rejected(const protocol::Endpoint& from, std::int64_t skew_ns) {
+void Tunnel::clock_skew_rejected(const base::Endpoint& from, std::int64_t skew_ns) {
   // One line a minute at most: a peer with a wrong clock retries every 2 s, and the
   // first line already says all there is to say.
   const protocol::Duration now = current_time().mono;
@@ -282,11 +282,11 @@ void Tunnel::clock_skew_rejected(const protocol::Endpoint& from, std::int64_t sk
               " s exceeds -c; synchronise the clocks (NTP) or raise -c");
 }
 
-void Tunnel::peer_address_changed(const protocol::Endpoint& now_at) {
+void Tunnel::peer_address_changed(const base::Endpoint& now_at) {
   log_info("peer is now at " + now_at.to_string());
 }
 
-void Tunnel::handshake_unanswered(const protocol::Endpoint& to, unsigned unanswered) {
+void Tunnel::handshake_unanswered(const base::Endpoint& to, unsigned unanswered) {
   log_debug(std::to_string(unanswered) + " handshake initiations to " + to.to_string() + " unanswered");
   // Runs under peer_mutex_ on the inbound thread, which does the lookup after the tick.
   if (resolver_) lookup_wanted_ = true;

@@ -8,9 +8,9 @@
 #include <thread>
 #include <vector>
 
+#include "base/fd.h"
 #include "crypto/secret.h"
 #include "daemon/tun_writer.h"
-#include "net/fd.h"
 #include "net/resolver_process.h"
 #include "net/udp_socket.h"
 #include "protocol/counters.h"
@@ -68,11 +68,11 @@ class Tunnel : private protocol::PeerObserver {
   void request_peer_lookup();
   void take_peer_lookup();
 
-  void initiation_sent(const protocol::Endpoint& to, bool retry) override;
-  void handshake_completed(const protocol::Endpoint& peer, protocol::Role role) override;
-  void clock_skew_rejected(const protocol::Endpoint& from, std::int64_t skew_ns) override;
-  void peer_address_changed(const protocol::Endpoint& now_at) override;
-  void handshake_unanswered(const protocol::Endpoint& to, unsigned unanswered) override;
+  void initiation_sent(const base::Endpoint& to, bool retry) override;
+  void handshake_completed(const base::Endpoint& peer, protocol::Role role) override;
+  void clock_skew_rejected(const base::Endpoint& from, std::int64_t skew_ns) override;
+  void peer_address_changed(const base::Endpoint& now_at) override;
+  void handshake_unanswered(const base::Endpoint& to, unsigned unanswered) override;
 
   tun::TunDevice tun_;
   net::UdpSocket socket_;
@@ -90,9 +90,9 @@ class Tunnel : private protocol::PeerObserver {
   std::optional<net::ResolverProcess> resolver_;
   std::atomic<bool> lookup_wanted_{false};
   std::string last_lookup_error_;
-  net::Fd stop_event_;
+  base::Fd stop_event_;
   // Written when a handshake completes, so the outbound thread sends what it staged.
-  net::Fd session_up_;
+  base::Fd session_up_;
   std::atomic<bool> stopping_{false};
   std::thread outbound_;
   std::thread inbound_;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/header_sizes.h"
 #include "net/sockaddr.h"
 
 namespace squtun::net {
@@ -20,14 +21,13 @@ namespace {
 // addresses on a dual-stack socket leave as IPv4.
 constexpr std::size_t kMaxFrame = 65535;
 constexpr std::size_t kEthernetHeader = 14;
-constexpr std::size_t kIpv4Header = 20;
-constexpr std::size_t kIpv6Header = 40;
-constexpr std::size_t kUdpHeader = 8;
-constexpr std::size_t kMaxGsoPayloadV4 = kMaxFrame - kEthernetHeader - kIpv4Header - kUdpHeader;
-constexpr std::size_t kMaxGsoPayloadV6 = kMaxFrame - kEthernetHeader - kIpv6Header - kUdpHeader;
+constexpr std::size_t kMaxGsoPayloadV4 =
+    kMaxFrame - base::kEthernetHeaderSize - base::kIpv4HeaderSize - base::kUdpHeaderSize;
+constexpr std::size_t kMaxGsoPayloadV6 =
+    kMaxFrame - base::kEthernetHeaderSize - base::kIpv6HeaderSize - base::kUdpHeaderSize;
 
-std::size_t max_gso_payload(const protocol::Endpoint& to) {
-  return to.family == protocol::Endpoint::Family::V6 ? kMaxGsoPayloadV6 : kMaxGsoPayloadV4;
+std::size_t max_gso_payload(const base::Endpoint& to) {
+  return to.family == base::Endpoint::Family::V6 ? kMaxGsoPayloadV6 : kMaxGsoPayloadV4;
 }
 
 // 0 when the slot holds a single datagram.
@@ -111,7 +111,7 @@ void DatagramBatch::take_slot(std::size_t s) {
     return;
   }
   const std::size_t segment = h.msg_control != nullptr ? gro_segment_size(h) : 0;
-  const protocol::Endpoint from = endpoint_from_sockaddr(addresses_[s]);
+  const base::Endpoint from = endpoint_from_sockaddr(addresses_[s]);
   const std::size_t start = s * slot_size_;
   if (segment == 0) {
     if (length > copied) {
@@ -131,7 +131,8 @@ void DatagramBatch::take_slot(std::size_t s) {
   }
 }
 
-void DatagramBatch::add_datagram(std::size_t offset, std::size_t length, const protocol::Endpoint& from) {
+void DatagramBatch::add_datagram(std::size_t offset, std::size_t length,
+                                 const base::Endpoint& from) {
   offsets_[count_] = offset;
   lengths_[count_] = length;
   endpoints_[count_] = from;
@@ -155,7 +156,7 @@ unsigned DatagramBatch::prepare_send(std::size_t first, std::size_t end, bool du
 // outgrow one IP datagram.
 std::size_t DatagramBatch::run_end(std::size_t first, std::size_t end) const {
   const std::size_t size = lengths_[first];
-  const protocol::Endpoint& to = endpoints_[first];
+  const base::Endpoint& to = endpoints_[first];
   const std::size_t limit = max_gso_payload(to);
   std::size_t total = size;
   std::size_t i = first + 1;

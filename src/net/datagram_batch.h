@@ -7,7 +7,7 @@
 #include <span>
 #include <vector>
 
-#include "protocol/endpoint.h"
+#include "base/endpoint.h"
 
 namespace squtun::net {
 
@@ -47,7 +47,7 @@ class DatagramBatch {
     return {storage_.data() + offsets_[i], lengths_[i]};
   }
   std::size_t& length(std::size_t i) { return lengths_[i]; }
-  protocol::Endpoint& endpoint(std::size_t i) { return endpoints_[i]; }
+  base::Endpoint& endpoint(std::size_t i) { return endpoints_[i]; }
 
   // Datagrams the last receive took from the kernel but could not present: cut short by
   // a slot too small, or beyond max_count().
@@ -64,7 +64,7 @@ class DatagramBatch {
   // Turns the first `messages` received slots into datagrams.
   void take_received(unsigned messages);
   void take_slot(std::size_t s);
-  void add_datagram(std::size_t offset, std::size_t length, const protocol::Endpoint& from);
+  void add_datagram(std::size_t offset, std::size_t length, const base::Endpoint& from);
 
   // Builds messages for datagrams [first, end): with GSO, runs to one endpoint of one
   // length (the last may be shorter) become one message each. Returns how many.
@@ -87,7 +87,7 @@ class DatagramBatch {
   // Per datagram (max_count() of each): where it starts in storage_, its length, its peer.
   std::vector<std::size_t> offsets_;
   std::vector<std::size_t> lengths_;
-  std::vector<protocol::Endpoint> endpoints_;
+  std::vector<base::Endpoint> endpoints_;
   // Per message: at most one per slot either way.
   std::vector<mmsghdr> headers_;
   std::vector<sockaddr_storage> addresses_;

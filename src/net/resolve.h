@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-#include "protocol/endpoint.h"
+#include "base/endpoint.h"
 
 namespace squtun::net {
 
@@ -12,18 +12,18 @@ namespace squtun::net {
 // answer). With `family` V4 or V6 only addresses of that family count (a socket bound to
 // one address, -b, reaches no other). Throws std::runtime_error naming the host and the
 // resolver's reason.
-protocol::Endpoint resolve_endpoint(const std::string& host, std::uint16_t port,
-                                    protocol::Endpoint::Family family = protocol::Endpoint::Family::None);
+base::Endpoint resolve_endpoint(const std::string& host, std::uint16_t port,
+                                base::Endpoint::Family family = base::Endpoint::Family::None);
 
 // True if host is an IPv6 literal (used by -m to pick the larger header).
 bool is_ipv6_literal(const std::string& host);
 
 // Parses an IPv4 or IPv6 address literal, without a lookup; an IPv6 one may name its
 // interface (fe80::1%eth0). Nothing if `text` is not an address (e.g. a host name).
-std::optional<protocol::Endpoint> parse_address(const std::string& text, std::uint16_t port = 0);
+std::optional<base::Endpoint> parse_address(const std::string& text, std::uint16_t port = 0);
 
 // The family of an address literal (an IPv4-mapped IPv6 address counts as IPv4), or
 // nothing for a host name.
-std::optional<protocol::Endpoint::Family> literal_family(const std::string& host);
+std::optional<base::Endpoint::Family> literal_family(const std::string& host);
 
 }  // namespace squtun::net

@@ -22,7 +22,7 @@ namespace {
 // One answer, one SOCK_SEQPACKET message. Both ends are the same binary.
 struct Reply {
   std::uint8_t ok = 0;
-  protocol::Endpoint endpoint;
+  base::Endpoint endpoint;
   char error[256] = {};
 };
 static_assert(std::is_trivially_copyable_v<Reply>);
@@ -95,8 +95,8 @@ ResolverProcess ResolverProcess::spawn(Lookup lookup, const std::function<void()
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) {
     throw std::runtime_error(std::string("cannot create the name lookup helper's socket: ") + std::strerror(errno));
   }
-  Fd ours(fds[0]);
-  Fd theirs(fds[1]);
+  base::Fd ours(fds[0]);
+  base::Fd theirs(fds[1]);
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) {

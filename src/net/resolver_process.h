@@ -6,8 +6,8 @@
 #include <optional>
 #include <string>
 
-#include "net/fd.h"
-#include "protocol/endpoint.h"
+#include "base/endpoint.h"
+#include "base/fd.h"
 
 namespace squtun::net {
 
@@ -22,10 +22,10 @@ namespace squtun::net {
 class ResolverProcess {
  public:
   // Returns the peer's address; throws std::runtime_error with the reason it cannot.
-  using Lookup = std::function<protocol::Endpoint()>;
+  using Lookup = std::function<base::Endpoint()>;
 
   struct Result {
-    std::optional<protocol::Endpoint> endpoint;
+    std::optional<base::Endpoint> endpoint;
     std::string error;  // when there is no endpoint
   };
 
@@ -56,10 +56,10 @@ class ResolverProcess {
   std::optional<Result> take_result();
 
  private:
-  ResolverProcess(Fd socket, pid_t pid) : socket_(std::move(socket)), pid_(pid) {}
+  ResolverProcess(base::Fd socket, pid_t pid) : socket_(std::move(socket)), pid_(pid) {}
   void finish();
 
-  Fd socket_;
+  base::Fd socket_;
   pid_t pid_ = -1;
   bool busy_ = false;
   bool gone_ = false;

@@ -8,7 +8,7 @@
 
 namespace squtun::net {
 
-using protocol::Endpoint;
+using base::Endpoint;
 
 namespace {
 

@@ -60,13 +60,13 @@ void enlarge_buffer(int fd, int force_option, int option, int bytes) {
   ::setsockopt(fd, SOL_SOCKET, option, &bytes, sizeof bytes);
 }
 
-Fd open_socket(int family) {
-  return Fd(::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+base::Fd open_socket(int family) {
+  return base::Fd(::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
 }
 
 socklen_t wildcard_address(bool dual_stack, std::uint16_t port, sockaddr_storage& out) {
-  protocol::Endpoint any;
-  any.family = dual_stack ? protocol::Endpoint::Family::V6 : protocol::Endpoint::Family::V4;
+  base::Endpoint any;
+  any.family = dual_stack ? base::Endpoint::Family::V6 : base::Endpoint::Family::V4;
   any.port = port;
   return sockaddr_from_endpoint(any, dual_stack, out);
 }
@@ -92,7 +92,7 @@ bool refuses_gso(int err) { return err == EIO || err == EINVAL || err == EOPNOTS
 
 UdpSocket UdpSocket::bind_any(std::uint16_t port, SocketOptions options) {
   bool dual_stack = true;
-  Fd fd = open_socket(AF_INET6);
+  base::Fd fd = open_socket(AF_INET6);
   if (!fd.valid() && errno == EAFNOSUPPORT) {
     dual_stack = false;
     fd = open_socket(AF_INET);
@@ -117,12 +117,12 @@ UdpSocket UdpSocket::bind_any(std::uint16_t port, SocketOptions options) {
   return socket;
 }
 
-UdpSocket UdpSocket::bind_to(const protocol::Endpoint& local, SocketOptions options) {
+UdpSocket UdpSocket::bind_to(const base::Endpoint& local, SocketOptions options) {
   if (!local.valid()) throw_listen_error(local.port, EAFNOSUPPORT, "an invalid address");
-  const bool v6 = local.family == protocol::Endpoint::Family::V6;
+  const bool v6 = local.family == base::Endpoint::Family::V6;
   std::string address = local.to_string();
   address = address.substr(0, address.rfind(':'));  // "[2001:2::1]" or "198.18.0.1": the port is named apart
-  Fd fd = open_socket(v6 ? AF_INET6 : AF_INET);
+  base::Fd fd = open_socket(v6 ? AF_INET6 : AF_INET);
   if (!fd.valid()) throw_listen_error(local.port, errno, address);
   const int v6only = 1;
   if (v6 && ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) != 0) {
@@ -220,7 +220,7 @@ UdpSocket::Refused UdpSocket::send_range(DatagramBatch& batch, std::size_t first
   return {end, end, false};
 }
 
-bool UdpSocket::send_one(std::span<const std::uint8_t> data, const protocol::Endpoint& to) {
+bool UdpSocket::send_one(std::span<const std::uint8_t> data, const base::Endpoint& to) {
   sockaddr_storage address;
   const socklen_t length = sockaddr_from_endpoint(to, dual_stack_, address);
   for (int waits = 0;; ++waits) {

@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <span>
 
+#include "base/endpoint.h"
+#include "base/fd.h"
 #include "net/datagram_batch.h"
-#include "net/fd.h"
-#include "protocol/endpoint.h"
 
 namespace squtun::net {
 
@@ -29,7 +29,7 @@ class UdpSocket {
   // Throws std::runtime_error naming the port and the cause (e.g. "port 7777 in use").
   static UdpSocket bind_any(std::uint16_t port, SocketOptions options = {});
   // Bound to one local address and port (-b): speaks only that address's family.
-  static UdpSocket bind_to(const protocol::Endpoint& local, SocketOptions options = {});
+  static UdpSocket bind_to(const base::Endpoint& local, SocketOptions options = {});
 
   int fd() const { return fd_.get(); }
   bool dual_stack() const { return dual_stack_; }
@@ -51,10 +51,10 @@ class UdpSocket {
   SendResult send(DatagramBatch& batch);
 
   // Sends one datagram (control messages).
-  bool send_one(std::span<const std::uint8_t> data, const protocol::Endpoint& to);
+  bool send_one(std::span<const std::uint8_t> data, const base::Endpoint& to);
 
  private:
-  UdpSocket(Fd fd, bool dual_stack) : fd_(std::move(fd)), dual_stack_(dual_stack) {}
+  UdpSocket(base::Fd fd, bool dual_stack) : fd_(std::move(fd)), dual_stack_(dual_stack) {}
   void enable_offloads();
   // Datagrams [first, end) of a GSO message the kernel refused; empty if none was.
   struct Refused {
@@ -63,7 +63,7 @@ class UdpSocket {
     bool gso_error;  // an error that can mean the kernel or route has no GSO
   };
   Refused send_range(DatagramBatch& batch, std::size_t first, std::size_t end, bool gso, SendResult& result);
-  Fd fd_;
+  base::Fd fd_;
   bool dual_stack_;
   bool gso_ = false;
   bool gro_ = false;

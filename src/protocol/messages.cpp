@@ -2,38 +2,10 @@
 
 #include <algorithm>
 
+#include "base/byte_order.h"
+
 namespace squtun::protocol {
 namespace {
-
-void put_u32_le(std::uint8_t* p, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-
-void put_u64_le(std::uint8_t* p, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-
-void put_u64_be(std::uint8_t* p, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[7 - i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-
-std::uint32_t get_u32_le(const std::uint8_t* p) {
-  std::uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= static_cast<std::uint32_t>(p[i]) << (8 * i);
-  return v;
-}
-
-std::uint64_t get_u64_le(const std::uint8_t* p) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= static_cast<std::uint64_t>(p[i]) << (8 * i);
-  return v;
-}
-
-std::uint64_t get_u64_be(const std::uint8_t* p) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
-  return v;
-}
 
 void put_type(std::uint8_t* p, MessageType type) {
   p[0] = static_cast<std::uint8_t>(type);
@@ -63,9 +35,9 @@ std::optional<MessageType> classify(std::span<const std::uint8_t> datagram) {
 InitiationBytes encode(const Initiation& m) {
   InitiationBytes out{};
   put_type(out.data(), MessageType::Initiation);
-  put_u32_le(out.data() + 4, m.sender_index);
+  base::store_le<std::uint32_t>(out.data() + 4, m.sender_index);
   std::copy(m.random.begin(), m.random.end(), out.begin() + 8);
-  put_u64_be(out.data() + 40, m.timestamp_ns);
+  base::store_be<std::uint64_t>(out.data() + 40, m.timestamp_ns);
   std::copy(m.mac.begin(), m.mac.end(), out.begin() + kInitiationMacOffset);
   return out;
 }
@@ -73,8 +45,8 @@ InitiationBytes encode(const Initiation& m) {
 ResponseBytes encode(const Response& m) {
   ResponseBytes out{};
   put_type(out.data(), MessageType::Response);
-  put_u32_le(out.data() + 4, m.sender_index);
-  put_u32_le(out.data() + 8, m.receiver_index);
+  base::store_le<std::uint32_t>(out.data() + 4, m.sender_index);
+  base::store_le<std::uint32_t>(out.data() + 8, m.receiver_index);
   std::copy(m.random.begin(), m.random.end(), out.begin() + 12);
   std::copy(m.mac.begin(), m.mac.end(), out.begin() + kResponseMacOffset);
   return out;
@@ -83,17 +55,17 @@ ResponseBytes encode(const Response& m) {
 DataHeaderBytes encode(const DataHeader& h) {
   DataHeaderBytes out{};
   put_type(out.data(), MessageType::Data);
-  put_u32_le(out.data() + 4, h.receiver_index);
-  put_u64_le(out.data() + 8, h.counter);
+  base::store_le<std::uint32_t>(out.data() + 4, h.receiver_index);
+  base::store_le<std::uint64_t>(out.data() + 8, h.counter);
   return out;
 }
 
 std::optional<Initiation> decode_initiation(std::span<const std::uint8_t> d) {
   if (classify(d) != MessageType::Initiation) return std::nullopt;
   Initiation m;
-  m.sender_index = get_u32_le(d.data() + 4);
+  m.sender_index = base::load_le<std::uint32_t>(d.data() + 4);
   std::copy_n(d.data() + 8, kRandomSize, m.random.begin());
-  m.timestamp_ns = get_u64_be(d.data() + 40);
+  m.timestamp_ns = base::load_be<std::uint64_t>(d.data() + 40);
   std::copy_n(d.data() + kInitiationMacOffset, crypto::kMacSize, m.mac.begin());
   return m;
 }
@@ -101,8 +73,8 @@ std::optional<Initiation> decode_initiation(std::span<const std::uint8_t> d) {
 std::optional<Response> decode_response(std::span<const std::uint8_t> d) {
   if (classify(d) != MessageType::Response) return std::nullopt;
   Response m;
-  m.sender_index = get_u32_le(d.data() + 4);
-  m.receiver_index = get_u32_le(d.data() + 8);
+  m.sender_index = base::load_le<std::uint32_t>(d.data() + 4);
+  m.receiver_index = base::load_le<std::uint32_t>(d.data() + 8);
   std::copy_n(d.data() + 12, kRandomSize, m.random.begin());
   std::copy_n(d.data() + kResponseMacOffset, crypto::kMacSize, m.mac.begin());
   return m;
@@ -110,7 +82,8 @@ std::optional<Response> decode_response(std::span<const std::uint8_t> d) {
 
 std::optional<DataHeader> decode_data_header(std::span<const std::uint8_t> d) {
   if (classify(d) != MessageType::Data) return std::nullopt;
-  return DataHeader{get_u32_le(d.data() + 4), get_u64_le(d.data() + 8)};
+  return DataHeader{base::load_le<std::uint32_t>(d.data() + 4),
+                    base::load_le<std::uint64_t>(d.data() + 8)};
 }
 
 }  // namespace squtun::protocol

@@ -1,13 +1,15 @@
 #include "protocol/mtu.h"
 
+#include "base/header_sizes.h"
 #include "protocol/constants.h"
 
 namespace squtun::protocol {
 
 std::size_t encapsulation_overhead(UnderlayFamily family, Payload payload) {
-  const std::size_t ip = family == UnderlayFamily::V4 ? kIpv4HeaderSize : kIpv6HeaderSize;
-  const std::size_t frame = payload == Payload::EthernetFrame ? kEthernetHeaderSize : 0;
-  return ip + kUdpHeaderSize + kDataOverhead + frame;
+  const std::size_t ip =
+      family == UnderlayFamily::V4 ? base::kIpv4HeaderSize : base::kIpv6HeaderSize;
+  const std::size_t frame = payload == Payload::EthernetFrame ? base::kEthernetHeaderSize : 0;
+  return ip + base::kUdpHeaderSize + kDataOverhead + frame;
 }
 
 std::optional<std::size_t> inner_mtu(std::size_t underlay_mtu, UnderlayFamily family, Payload payload) {

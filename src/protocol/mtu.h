@@ -7,10 +7,6 @@ namespace squtun::protocol {
 
 enum class UnderlayFamily { V4, V6 };
 
-inline constexpr std::size_t kIpv4HeaderSize = 20;
-inline constexpr std::size_t kIpv6HeaderSize = 40;
-inline constexpr std::size_t kUdpHeaderSize = 8;
-inline constexpr std::size_t kEthernetHeaderSize = 14;  // what a TAP frame adds to its MTU
 inline constexpr std::size_t kMinInnerMtu = 68;  // the smallest MTU IPv4 allows
 inline constexpr std::size_t kMaxUnderlayMtu = 65535;
 

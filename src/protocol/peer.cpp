@@ -34,7 +34,7 @@ void Peer::start(Now now) {
 // --- Receiving -----------------------------------------------------------------------
 
 std::optional<Peer::ReceiveTicket> Peer::receive(std::span<const std::uint8_t> datagram,
-                                                 const Endpoint& from, Now now) {
+                                                 const base::Endpoint& from, Now now) {
   const auto type = classify(datagram);
   if (!type) {
     counters_.drop(DropReason::Malformed);
@@ -54,13 +54,13 @@ std::optional<Peer::ReceiveTicket> Peer::receive(std::span<const std::uint8_t> d
   return std::nullopt;
 }
 
-bool Peer::source_allowed(const Endpoint& from) {
+bool Peer::source_allowed(const base::Endpoint& from) {
   if (!config_.fixed_endpoint || from == *config_.fixed_endpoint) return true;
   counters_.drop(DropReason::WrongSource);
   return false;
 }
 
-bool Peer::initiation_is_fresh(const Initiation& m, const Endpoint& from, Now now) {
+bool Peer::initiation_is_fresh(const Initiation& m, const base::Endpoint& from, Now now) {
   if (is_own_initiation(m)) {
     counters_.drop(DropReason::Reflected);
     return false;
@@ -95,7 +95,8 @@ void Peer::remember_initiation(const Initiation& m) {
   recent_initiation_slot_ = (recent_initiation_slot_ + 1) % recent_initiations_.size();
 }
 
-void Peer::handle_initiation(std::span<const std::uint8_t> datagram, const Endpoint& from, Now now) {
+void Peer::handle_initiation(std::span<const std::uint8_t> datagram, const base::Endpoint& from,
+                             Now now) {
   if (!mac_checks_.allow(now.mono)) {
     counters_.drop(DropReason::RateLimited);
     return;
@@ -137,7 +138,8 @@ void Peer::handle_initiation(std::span<const std::uint8_t> datagram, const Endpo
   last_sent_ = now.mono;
 }
 
-void Peer::handle_response(std::span<const std::uint8_t> datagram, const Endpoint& from, Now now) {
+void Peer::handle_response(std::span<const std::uint8_t> datagram, const base::Endpoint& from,
+                           Now now) {
   const Response m = *decode_response(datagram);
   if (!pending_ || m.receiver_index != pending_->sent.sender_index) {
     counters_.drop(DropReason::UnknownSession);
@@ -189,8 +191,8 @@ std::optional<Peer::ReceiveTicket> Peer::check_data(std::span<const std::uint8_t
   return ReceiveTicket{std::move(session), header.counter};
 }
 
-bool Peer::commit_data(const ReceiveTicket& ticket, const Endpoint& from, std::size_t inner_size,
-                       Now now) {
+bool Peer::commit_data(const ReceiveTicket& ticket, const base::Endpoint& from,
+                       std::size_t inner_size, Now now) {
   if (!ticket.session->replay.accept(ticket.counter)) {
     counters_.drop(DropReason::Replay);
     return false;
@@ -279,7 +281,7 @@ void Peer::note_unanswered_initiation() {
   }
 }
 
-bool Peer::set_fixed_endpoint(const Endpoint& to, Now now) {
+bool Peer::set_fixed_endpoint(const base::Endpoint& to, Now now) {
   if (config_.fixed_endpoint == to && endpoint_ == to) return false;
   config_.fixed_endpoint = to;
   endpoint_ = to;
@@ -303,7 +305,7 @@ void Peer::send_keepalive(Now now) {
   last_sent_ = now.mono;
 }
 
-void Peer::queue(std::span<const std::uint8_t> message, const Endpoint& to) {
+void Peer::queue(std::span<const std::uint8_t> message, const base::Endpoint& to) {
   Outgoing out;
   std::copy(message.begin(), message.end(), out.bytes.begin());
   out.size = message.size();

@@ -7,10 +7,10 @@
 #include <optional>
 #include <span>
 
+#include "base/endpoint.h"
 #include "crypto/aead.h"
 #include "protocol/constants.h"
 #include "protocol/counters.h"
-#include "protocol/endpoint.h"
 #include "protocol/handshake.h"
 #include "protocol/rate_limiter.h"
 #include "protocol/session.h"
@@ -25,7 +25,7 @@ struct Now {
 };
 
 struct PeerConfig {
-  std::optional<Endpoint> fixed_endpoint;  // -p/-r; without it this end is passive
+  std::optional<base::Endpoint> fixed_endpoint;  // -p/-r; without it this end is passive
   Duration persistent_keepalive{0};        // -a; zero means off
   std::optional<Duration> max_clock_skew;  // -c
 };
@@ -34,7 +34,7 @@ struct PeerConfig {
 struct Outgoing {
   std::array<std::uint8_t, kInitiationSize> bytes{};
   std::size_t size = 0;
-  Endpoint to;
+  base::Endpoint to;
   std::span<const std::uint8_t> message() const { return std::span(bytes).first(size); }
 };
 
@@ -42,14 +42,14 @@ struct Outgoing {
 class PeerObserver {
  public:
   virtual ~PeerObserver() = default;
-  virtual void initiation_sent(const Endpoint& /*to*/, bool /*retry*/) {}
-  virtual void handshake_completed(const Endpoint& /*peer*/, Role /*role*/) {}
-  virtual void clock_skew_rejected(const Endpoint& /*from*/, std::int64_t /*skew_ns*/) {}
-  virtual void peer_address_changed(const Endpoint& /*now_at*/) {}
+  virtual void initiation_sent(const base::Endpoint& /*to*/, bool /*retry*/) {}
+  virtual void handshake_completed(const base::Endpoint& /*peer*/, Role /*role*/) {}
+  virtual void clock_skew_rejected(const base::Endpoint& /*from*/, std::int64_t /*skew_ns*/) {}
+  virtual void peer_address_changed(const base::Endpoint& /*now_at*/) {}
   // Handshake initiations to `to` went unanswered `unanswered` times in a row; reported
   // every kUnansweredInitiationsBeforeLookup of them. The peer may have moved: a daemon
   // that knows it by host name looks the name up again and calls set_fixed_endpoint.
-  virtual void handshake_unanswered(const Endpoint& /*to*/, unsigned /*unanswered*/) {}
+  virtual void handshake_unanswered(const base::Endpoint& /*to*/, unsigned /*unanswered*/) {}
 };
 
 // The whole protocol state for our one peer: handshakes, sessions, replay windows,
@@ -75,11 +75,11 @@ class Peer {
   };
   // Handles a handshake message completely; for a data message returns the session to
   // open it with. Everything dropped is counted.
-  std::optional<ReceiveTicket> receive(std::span<const std::uint8_t> datagram, const Endpoint& from,
-                                       Now now);
+  std::optional<ReceiveTicket> receive(std::span<const std::uint8_t> datagram,
+                                       const base::Endpoint& from, Now now);
   // Call once the AEAD opened the message: marks the counter seen, confirms a new
   // session, follows a roaming peer and feeds the timers. False if it was a replay.
-  bool commit_data(const ReceiveTicket& ticket, const Endpoint& from, std::size_t inner_size,
+  bool commit_data(const ReceiveTicket& ticket, const base::Endpoint& from, std::size_t inner_size,
                    Now now);
   // Call when the AEAD rejected a message.
   void reject_data() { counters_.drop(DropReason::BadMac); }
@@ -88,7 +88,7 @@ class Peer {
   struct SendTicket {
     std::shared_ptr<Session> session;
     std::uint64_t first_counter = 0;
-    Endpoint to;
+    base::Endpoint to;
   };
   // Reserves `packets` consecutive counters on the current session for a batch of inner
   // packets. Without a usable session it starts a handshake and returns nothing.
@@ -104,9 +104,9 @@ class Peer {
   // The fixed peer address (-p) changed, e.g. its host name now resolves elsewhere: sends
   // there from now on and accepts packets only from there. A handshake under way starts
   // again at once at the new address; sessions are kept. False if nothing changed.
-  bool set_fixed_endpoint(const Endpoint& to, Now now);
+  bool set_fixed_endpoint(const base::Endpoint& to, Now now);
 
-  std::optional<Endpoint> endpoint() const { return endpoint_; }
+  std::optional<base::Endpoint> endpoint() const { return endpoint_; }
   bool has_session() const { return current_ != nullptr; }
 
  private:
@@ -116,19 +116,20 @@ class Peer {
     Duration last_sent{};
   };
 
-  void handle_initiation(std::span<const std::uint8_t> datagram, const Endpoint& from, Now now);
-  void handle_response(std::span<const std::uint8_t> datagram, const Endpoint& from, Now now);
+  void handle_initiation(std::span<const std::uint8_t> datagram, const base::Endpoint& from,
+                         Now now);
+  void handle_response(std::span<const std::uint8_t> datagram, const base::Endpoint& from, Now now);
   std::optional<ReceiveTicket> check_data(std::span<const std::uint8_t> datagram, Now now);
-  bool source_allowed(const Endpoint& from);
+  bool source_allowed(const base::Endpoint& from);
   // Refuses later replays of m: its timestamp (without -c) and random (with -c).
   void remember_initiation(const Initiation& m);
-  bool initiation_is_fresh(const Initiation& m, const Endpoint& from, Now now);
+  bool initiation_is_fresh(const Initiation& m, const base::Endpoint& from, Now now);
 
   void initiate(Now now);
   void send_initiation(Now now);
   void note_unanswered_initiation();
   void send_keepalive(Now now);
-  void queue(std::span<const std::uint8_t> message, const Endpoint& to);
+  void queue(std::span<const std::uint8_t> message, const base::Endpoint& to);
   bool wants_rekey(const Session& s, Now now) const;
   void expire_sessions(Now now);
   void run_keepalive_timers(Now now);
@@ -146,7 +147,7 @@ class Peer {
   RateLimiter mac_checks_;
   RateLimiter handshakes_;
 
-  std::optional<Endpoint> endpoint_;
+  std::optional<base::Endpoint> endpoint_;
   std::shared_ptr<Session> current_;   // sends and receives
   std::shared_ptr<Session> previous_;  // receives stragglers after a rekey
   std::shared_ptr<Session> next_;      // ours as responder until the first data confirms it

@@ -9,13 +9,10 @@
 
 namespace squtun::tun {
 
-using ip::load32;
-using ip::store16;
-
 namespace {
 
 constexpr std::uint32_t kNoPacket = 0xffffffffu;
-constexpr std::size_t kMaxIpPacket = 0xffff + ip::kIpv6Header;  // IPv6 without jumbograms
+constexpr std::size_t kMaxIpPacket = 0xffff + base::kIpv6HeaderSize;  // IPv6 without jumbograms
 
 // What is known of a packet's flow: not TCP/UDP over IP (no flow to keep in order),
 // TCP/UDP with its addresses and ports, or possibly TCP/UDP but unreadable (fragment,
@@ -162,7 +159,7 @@ void GroCoalescer::open_group(const Candidate& c, Slot* slot) {
   g.l4_header = l.l4_header;
   g.protocol = l.protocol;
   g.v6 = l.v6;
-  g.next_seq = tcp ? load32(c.data + l.ip_header + 4) + c.payload : 0;
+  g.next_seq = tcp ? base::load_be32(c.data + l.ip_header + 4) + c.payload : 0;
   g.open = !(tcp && (c.data[l.ip_header + 13] & ip::kTcpPsh) != 0);
   *slot = Slot{generation_, gi};
 }
@@ -216,11 +213,11 @@ void GroCoalescer::rewrite_head(const Group& g) const {
   std::uint8_t* h = packets_[g.first].data;
   const std::uint32_t l4_length = g.length - g.ip_header;
   if (g.v6) {
-    store16(h + 4, static_cast<std::uint16_t>(l4_length));
+    base::store_be16(h + 4, static_cast<std::uint16_t>(l4_length));
   } else {
-    store16(h + 2, static_cast<std::uint16_t>(g.length));
-    store16(h + 10, 0);
-    store16(h + 10, internet_checksum({h, g.ip_header}));
+    base::store_be16(h + 2, static_cast<std::uint16_t>(g.length));
+    base::store_be16(h + 10, 0);
+    base::store_be16(h + 10, internet_checksum({h, g.ip_header}));
   }
   std::uint8_t* l4 = h + g.ip_header;
   std::size_t check_at = ip::kTcpChecksumOffset;
@@ -228,11 +225,11 @@ void GroCoalescer::rewrite_head(const Group& g) const {
     l4[13] |= packets_[g.last].data[g.ip_header + 13] & ip::kTcpPsh;
   } else {
     check_at = ip::kUdpChecksumOffset;
-    store16(l4 + 4, static_cast<std::uint16_t>(l4_length));
+    base::store_be16(l4 + 4, static_cast<std::uint16_t>(l4_length));
   }
   const ip::Layout layout{g.v6, g.protocol, g.ip_header, g.l4_header};
   const std::uint32_t pseudo = checksum_combine(ip::pseudo_address_sum(h, layout), l4_length);
-  store16(l4 + check_at, checksum_fold(pseudo));
+  base::store_be16(l4 + check_at, checksum_fold(pseudo));
 }
 
 }  // namespace squtun::tun

@@ -7,11 +7,6 @@
 
 namespace squtun::tun {
 
-using ip::load16;
-using ip::load32;
-using ip::store16;
-using ip::store32;
-
 SplitStatus GsoSplitter::fail(SplitStatus why) {
   status_ = why;
   segments_ = 0;
@@ -59,8 +54,8 @@ SplitStatus GsoSplitter::start_segmented(std::uint8_t gso_type, std::uint16_t gs
   payload_ = packet_.size() - layout_.headers();
   segments_ = payload_ == 0 ? 1 : (payload_ + gso_size - 1) / gso_size;
   const std::uint8_t* p = packet_.data();
-  first_ip_id_ = layout_.v6 ? 0 : load16(p + 4);
-  first_seq_ = tcp ? load32(p + layout_.ip_header + 4) : 0;
+  first_ip_id_ = layout_.v6 ? 0 : base::load_be16(p + 4);
+  first_seq_ = tcp ? base::load_be32(p + layout_.ip_header + 4) : 0;
   address_sum_ = ip::pseudo_address_sum(p, layout_);
   return status_;
 }
@@ -95,7 +90,7 @@ void GsoSplitter::write_single(std::uint8_t* out) const {
   if (kind_ != Kind::CompleteChecksum) return;
   const std::span<const std::uint8_t> covered(out + csum_start_, packet_.size() - csum_start_);
   const std::uint16_t sum = checksum_finish(checksum_add(covered));
-  store16(out + csum_start_ + csum_offset_, sum == 0 ? 0xffff : sum);
+  base::store_be16(out + csum_start_ + csum_offset_, sum == 0 ? 0xffff : sum);
 }
 
 void GsoSplitter::write_segment(std::uint8_t* out, std::size_t payload, bool last) const {
@@ -108,13 +103,13 @@ void GsoSplitter::write_segment(std::uint8_t* out, std::size_t payload, bool las
 
 void GsoSplitter::patch_ip(std::uint8_t* out, std::size_t length) const {
   if (layout_.v6) {
-    store16(out + 4, static_cast<std::uint16_t>(length - ip::kIpv6Header));
+    base::store_be16(out + 4, static_cast<std::uint16_t>(length - base::kIpv6HeaderSize));
     return;
   }
-  store16(out + 2, static_cast<std::uint16_t>(length));
-  store16(out + 4, static_cast<std::uint16_t>(first_ip_id_ + index_));
-  store16(out + 10, 0);
-  store16(out + 10, internet_checksum({out, layout_.ip_header}));
+  base::store_be16(out + 2, static_cast<std::uint16_t>(length));
+  base::store_be16(out + 4, static_cast<std::uint16_t>(first_ip_id_ + index_));
+  base::store_be16(out + 10, 0);
+  base::store_be16(out + 10, internet_checksum({out, layout_.ip_header}));
 }
 
 // Sequence number, flags (as tcp_gso_segment: CWR on the first segment only, FIN and PSH
@@ -123,19 +118,19 @@ void GsoSplitter::patch_l4(std::uint8_t* l4, std::size_t l4_length, bool last) c
   std::size_t check_at = ip::kUdpChecksumOffset;
   if (kind_ == Kind::Tcp) {
     check_at = ip::kTcpChecksumOffset;
-    store32(l4 + 4, first_seq_ + static_cast<std::uint32_t>(offset_));
+    base::store_be32(l4 + 4, first_seq_ + static_cast<std::uint32_t>(offset_));
     std::uint8_t flags = l4[13];
     if (index_ != 0) flags &= static_cast<std::uint8_t>(~ip::kTcpCwr);
     if (!last) flags &= static_cast<std::uint8_t>(~(ip::kTcpFin | ip::kTcpPsh));
     l4[13] = flags;
   } else {
-    store16(l4 + 4, static_cast<std::uint16_t>(l4_length));
+    base::store_be16(l4 + 4, static_cast<std::uint16_t>(l4_length));
   }
-  store16(l4 + check_at, 0);
+  base::store_be16(l4 + check_at, 0);
   const std::uint32_t pseudo = checksum_combine(address_sum_, static_cast<std::uint32_t>(l4_length));
   const std::uint16_t sum = checksum_finish(checksum_add({l4, l4_length}, pseudo));
   // A UDP checksum of 0 means "none"; 0xffff is the same sum in ones' complement.
-  store16(l4 + check_at, sum == 0 && kind_ == Kind::Udp ? 0xffff : sum);
+  base::store_be16(l4 + check_at, sum == 0 && kind_ == Kind::Udp ? 0xffff : sum);
 }
 
 }  // namespace squtun::tun

@@ -29,12 +29,12 @@ namespace ip {
 namespace {
 
 SplitStatus parse_ipv4(std::span<const std::uint8_t> p, Layout& layout) {
-  if (p.size() < kIpv4MinHeader) return SplitStatus::TooShort;
+  if (p.size() < base::kIpv4HeaderSize) return SplitStatus::TooShort;
   const std::size_t header = std::size_t{p[0] & 0x0fu} * 4;
-  if (header < kIpv4MinHeader) return SplitStatus::BadIpHeader;
+  if (header < base::kIpv4HeaderSize) return SplitStatus::BadIpHeader;
   if (header > p.size()) return SplitStatus::TooShort;
-  if (load16(&p[2]) != p.size()) return SplitStatus::LengthMismatch;
-  if ((load16(&p[6]) & kIpv4FragmentBits) != 0) return SplitStatus::Fragment;
+  if (base::load_be16(&p[2]) != p.size()) return SplitStatus::LengthMismatch;
+  if ((base::load_be16(&p[6]) & kIpv4FragmentBits) != 0) return SplitStatus::Fragment;
   layout = Layout{false, p[9], static_cast<std::uint16_t>(header), 0};
   return SplitStatus::Ok;
 }
@@ -57,24 +57,25 @@ bool is_ipv6_extension_header(std::uint8_t next) {
 }
 
 SplitStatus parse_ipv6(std::span<const std::uint8_t> p, Layout& layout) {
-  if (p.size() < kIpv6Header) return SplitStatus::TooShort;
-  if (load16(&p[4]) + kIpv6Header != p.size()) return SplitStatus::LengthMismatch;
+  if (p.size() < base::kIpv6HeaderSize) return SplitStatus::TooShort;
+  if (base::load_be16(&p[4]) + base::kIpv6HeaderSize != p.size())
+    return SplitStatus::LengthMismatch;
   if (is_ipv6_extension_header(p[6])) return SplitStatus::ExtensionHeaders;
-  layout = Layout{true, p[6], static_cast<std::uint16_t>(kIpv6Header), 0};
+  layout = Layout{true, p[6], static_cast<std::uint16_t>(base::kIpv6HeaderSize), 0};
   return SplitStatus::Ok;
 }
 
 SplitStatus parse_l4(std::span<const std::uint8_t> p, Layout& layout) {
   const std::size_t room = p.size() - layout.ip_header;
   if (layout.protocol == kUdp) {
-    if (room < kUdpHeader) return SplitStatus::TooShort;
-    layout.l4_header = kUdpHeader;
+    if (room < base::kUdpHeaderSize) return SplitStatus::TooShort;
+    layout.l4_header = base::kUdpHeaderSize;
     return SplitStatus::Ok;
   }
   if (layout.protocol != kTcp) return SplitStatus::WrongProtocol;
-  if (room < kTcpMinHeader) return SplitStatus::TooShort;
+  if (room < base::kTcpHeaderSize) return SplitStatus::TooShort;
   const std::size_t header = static_cast<std::size_t>(p[layout.ip_header + 12] >> 4) * 4;
-  if (header < kTcpMinHeader) return SplitStatus::BadL4Header;
+  if (header < base::kTcpHeaderSize) return SplitStatus::BadL4Header;
   if (header > room) return SplitStatus::TooShort;
   layout.l4_header = static_cast<std::uint16_t>(header);
   return SplitStatus::Ok;

@@ -6,6 +6,9 @@
 #include <span>
 #include <string_view>
 
+#include "base/byte_order.h"
+#include "base/header_sizes.h"
+
 // What the offload code needs to know about IPv4/IPv6 packets carrying TCP or UDP:
 // big-endian field access and the header layout, derived from the packet's own bytes.
 namespace squtun::tun {
@@ -35,29 +38,12 @@ namespace ip {
 
 inline constexpr std::uint8_t kTcp = 6;
 inline constexpr std::uint8_t kUdp = 17;
-inline constexpr std::size_t kIpv4MinHeader = 20;
-inline constexpr std::size_t kIpv6Header = 40;
-inline constexpr std::size_t kTcpMinHeader = 20;
-inline constexpr std::size_t kUdpHeader = 8;
 inline constexpr std::size_t kTcpChecksumOffset = 16;
 inline constexpr std::size_t kUdpChecksumOffset = 6;
 inline constexpr std::uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04, kTcpPsh = 0x08;
 inline constexpr std::uint8_t kTcpAck = 0x10, kTcpUrg = 0x20, kTcpEce = 0x40, kTcpCwr = 0x80;
 inline constexpr std::uint16_t kIpv4DontFragment = 0x4000;
 inline constexpr std::uint16_t kIpv4FragmentBits = 0x3fff;  // MF and the offset
-
-inline std::uint16_t load16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
-inline std::uint32_t load32(const std::uint8_t* p) {
-  return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
-}
-inline void store16(std::uint8_t* p, std::uint16_t v) {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
-}
-inline void store32(std::uint8_t* p, std::uint32_t v) {
-  store16(p, static_cast<std::uint16_t>(v >> 16));
-  store16(p + 2, static_cast<std::uint16_t>(v));
-}
 
 // Where the headers of a TCP or UDP packet end.
 struct Layout {

@@ -104,7 +104,7 @@ TunDevice TunDevice::open(const std::string& name, Mode mode, bool offload) {
   }
   const int fd = ::open(kCloneDevice, O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) throw_clone_device_error(errno);
-  TunDevice device(fd, name, mode);  // owns fd from here, also when a check below throws
+  TunDevice device(base::Fd(fd), name, mode);  // owns fd from here, also when a check below throws
 
   ifreq ifr = request_for(name, mode, offload);
   if (::ioctl(fd, TUNSETIFF, &ifr) != 0) {
@@ -132,29 +132,8 @@ TunDevice TunDevice::open(const std::string& name, Mode mode, bool offload) {
   return device;
 }
 
-TunDevice::TunDevice(TunDevice&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)),
-      name_(std::move(other.name_)),
-      mode_(other.mode_),
-      offloads_(other.offloads_) {}
-
-TunDevice& TunDevice::operator=(TunDevice&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
-    name_ = std::move(other.name_);
-    mode_ = other.mode_;
-    offloads_ = other.offloads_;
-  }
-  return *this;
-}
-
-TunDevice::~TunDevice() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 long TunDevice::read_packet(std::span<std::uint8_t> buf) {
-  const ssize_t n = ::read(fd_, buf.data(), buf.size());
+  const ssize_t n = ::read(fd_.get(), buf.data(), buf.size());
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return 0;
   return n;
 }
@@ -162,7 +141,7 @@ long TunDevice::read_packet(std::span<std::uint8_t> buf) {
 bool TunDevice::write_packet(std::span<const std::uint8_t> packet) {
   ssize_t n;
   do {
-    n = ::write(fd_, packet.data(), packet.size());
+    n = ::write(fd_.get(), packet.data(), packet.size());
   } while (n < 0 && errno == EINTR);
   return n == static_cast<ssize_t>(packet.size());
 }
@@ -172,7 +151,7 @@ bool TunDevice::write_gathered(std::span<const iovec> pieces) {
   for (const iovec& piece : pieces) total += piece.iov_len;
   ssize_t n;
   do {
-    n = ::writev(fd_, pieces.data(), static_cast<int>(pieces.size()));
+    n = ::writev(fd_.get(), pieces.data(), static_cast<int>(pieces.size()));
   } while (n < 0 && errno == EINTR);
   return n == static_cast<ssize_t>(total);
 }

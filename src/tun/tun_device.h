@@ -1,13 +1,15 @@
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
-#include <span>
-#include <optional>
-#include <string>
-
 #include <sys/uio.h>
 #include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "base/fd.h"
 
 namespace squtun::tun {
 
@@ -34,13 +36,7 @@ class TunDevice {
   // owner left on a persistent device, so every read is one plain packet.
   static TunDevice open(const std::string& name, Mode mode, bool offload = false);
 
-  TunDevice(TunDevice&& other) noexcept;
-  TunDevice& operator=(TunDevice&& other) noexcept;
-  TunDevice(const TunDevice&) = delete;
-  TunDevice& operator=(const TunDevice&) = delete;
-  ~TunDevice();
-
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   const std::string& name() const { return name_; }
   Mode mode() const { return mode_; }
   const Offloads& offloads() const { return offloads_; }
@@ -54,15 +50,16 @@ class TunDevice {
   bool write_gathered(std::span<const iovec> pieces);
 
  private:
-  TunDevice(int fd, std::string name, Mode mode) : fd_(fd), name_(std::move(name)), mode_(mode) {}
-  int fd_ = -1;
+  TunDevice(base::Fd fd, std::string name, Mode mode)
+      : fd_(std::move(fd)), name_(std::move(name)), mode_(mode) {}
+  base::Fd fd_;
   std::string name_;
   Mode mode_ = Mode::Tun;
   Offloads offloads_;
 };
 
 // The kind of an existing TUN/TAP interface (from sysfs), or nothing if there is no such
-// interface or it is not one. Debian's tunctl, as the seed uses it, makes TAP devices.
+// interface or it is not one. Debian's tunctl (`tunctl -t tun0`) makes TAP devices.
 std::optional<Mode> existing_device_mode(const std::string& name);
 
 // True if an interface of that name exists in this network namespace.

@@ -27,8 +27,8 @@ namespace {
 
 using namespace squtun;
 using namespace squtun::fuzz;
+using base::Endpoint;
 using protocol::Duration;
-using protocol::Endpoint;
 using protocol::MessageType;
 using protocol::Now;
 

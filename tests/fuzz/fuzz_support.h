@@ -35,9 +35,9 @@ inline crypto::Key fuzz_psk() {
   return key;
 }
 
-inline const protocol::Endpoint kAddrA = protocol::Endpoint::v4({198, 18, 0, 1}, 7778);
-inline const protocol::Endpoint kAddrB = protocol::Endpoint::v4({198, 18, 0, 2}, 7777);
-inline const protocol::Endpoint kElsewhere = protocol::Endpoint::v4({198, 18, 0, 3}, 9999);
+inline const base::Endpoint kAddrA = base::Endpoint::v4({198, 18, 0, 1}, 7778);
+inline const base::Endpoint kAddrB = base::Endpoint::v4({198, 18, 0, 2}, 7777);
+inline const base::Endpoint kElsewhere = base::Endpoint::v4({198, 18, 0, 3}, 9999);
 
 inline std::uint64_t total_drops(const protocol::Counters& c) {
   std::uint64_t n = 0;
@@ -67,8 +67,7 @@ enum class Delivery { Dropped, Rejected, Replay, Committed };
 
 // What the daemon does with a datagram: receive, and for data open then commit.
 inline Delivery deliver(Node& to, std::span<const std::uint8_t> datagram,
-                        const protocol::Endpoint& from, protocol::Now now,
-                        Bytes* inner = nullptr) {
+                        const base::Endpoint& from, protocol::Now now, Bytes* inner = nullptr) {
   const auto ticket = to.peer->receive(datagram, from, now);
   if (!ticket) return Delivery::Dropped;
   require(protocol::classify(datagram) == protocol::MessageType::Data);

@@ -11,7 +11,7 @@
 namespace squtun::net {
 namespace {
 
-using protocol::Endpoint;
+using base::Endpoint;
 
 TEST(ResolveEndpoint, Ipv4Literal) {
   EXPECT_EQ(resolve_endpoint("198.18.0.1", 7777), Endpoint::v4({198, 18, 0, 1}, 7777));

@@ -18,7 +18,7 @@
 namespace squtun::net {
 namespace {
 
-using protocol::Endpoint;
+using base::Endpoint;
 
 const Endpoint kMoved = Endpoint::v4({198, 18, 0, 3}, 7777);
 

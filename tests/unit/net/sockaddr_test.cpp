@@ -10,7 +10,7 @@
 namespace squtun::net {
 namespace {
 
-using protocol::Endpoint;
+using base::Endpoint;
 
 const Endpoint kV4 = Endpoint::v4({198, 18, 0, 1}, 7777);
 const Endpoint kV6 = Endpoint::v6({0x20, 0x01, 0x00, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},

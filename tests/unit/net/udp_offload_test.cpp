@@ -1,6 +1,7 @@
 // UDP GSO and GRO through UdpSocket, each test on the loopback of a fresh network
 // namespace: its own /proc/net/snmp counters show how many messages left, and lo's MTU is
 // free to change.
+#include <gtest/gtest.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
@@ -15,17 +16,15 @@
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
+#include "base/fd.h"
 #include "fresh_netns.h"
-#include "net/fd.h"
 #include "net/sockaddr.h"
 #include "net/udp_socket.h"
 
 namespace squtun::net {
 namespace {
 
-using protocol::Endpoint;
+using base::Endpoint;
 
 const std::array<std::uint8_t, 4> kLoopbackV4{127, 0, 0, 1};
 const std::array<std::uint8_t, 16> kLoopbackV6{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
@@ -162,7 +161,7 @@ long out_datagrams() {
 
 // A fresh namespace's lo is down; `mtu` is lo's, 65536 by default.
 std::string loopback_up(int mtu = 65536) {
-  Fd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  base::Fd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   ifreq request{};
   std::strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
   request.ifr_mtu = mtu;
@@ -468,7 +467,7 @@ TEST(UdpOffload, SlotTooSmallForTheTrainDropsAndCountsTheRest) {
 TEST(UdpOffload, TrainBeyondTheViewsIsCountedAsDropped) {
   on_fresh_loopback([] {
     UdpSocket receiver = UdpSocket::bind_any(0);
-    Fd raw(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    base::Fd raw(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     const int segment = 10;
     CHECK_THAT(::setsockopt(raw.get(), SOL_UDP, UDP_SEGMENT, &segment, sizeof segment) == 0);
     sockaddr_storage to{};

@@ -12,7 +12,7 @@
 namespace squtun::net {
 namespace {
 
-using protocol::Endpoint;
+using base::Endpoint;
 
 const std::array<std::uint8_t, 4> kLoopbackV4{127, 0, 0, 1};
 const std::array<std::uint8_t, 16> kLoopbackV6{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};

@@ -28,9 +28,9 @@ crypto::Key psk_of(std::uint8_t seed) {
   return key;
 }
 
-const Endpoint kAddrA = Endpoint::v4({198, 18, 0, 1}, 7778);
-const Endpoint kAddrB = Endpoint::v4({198, 18, 0, 2}, 7777);
-const Endpoint kElsewhere = Endpoint::v4({198, 18, 0, 3}, 9999);
+const base::Endpoint kAddrA = base::Endpoint::v4({198, 18, 0, 1}, 7778);
+const base::Endpoint kAddrB = base::Endpoint::v4({198, 18, 0, 2}, 7777);
+const base::Endpoint kElsewhere = base::Endpoint::v4({198, 18, 0, 3}, 9999);
 
 Bytes to_bytes(std::span<const std::uint8_t> s) { return Bytes(s.begin(), s.end()); }
 
@@ -43,22 +43,26 @@ Bytes inner_packet(std::size_t n, std::uint8_t seed) {
 struct RecordingObserver : PeerObserver {
   std::vector<Role> completed;
   std::vector<std::int64_t> skews;
-  std::vector<Endpoint> moves;
-  void handshake_completed(const Endpoint&, Role role) override { completed.push_back(role); }
-  void clock_skew_rejected(const Endpoint&, std::int64_t skew_ns) override { skews.push_back(skew_ns); }
-  void peer_address_changed(const Endpoint& now_at) override { moves.push_back(now_at); }
-  std::vector<std::pair<Endpoint, unsigned>> unanswered;
-  void handshake_unanswered(const Endpoint& to, unsigned count) override { unanswered.emplace_back(to, count); }
+  std::vector<base::Endpoint> moves;
+  void handshake_completed(const base::Endpoint&, Role role) override { completed.push_back(role); }
+  void clock_skew_rejected(const base::Endpoint&, std::int64_t skew_ns) override {
+    skews.push_back(skew_ns);
+  }
+  void peer_address_changed(const base::Endpoint& now_at) override { moves.push_back(now_at); }
+  std::vector<std::pair<base::Endpoint, unsigned>> unanswered;
+  void handshake_unanswered(const base::Endpoint& to, unsigned count) override {
+    unanswered.emplace_back(to, count);
+  }
 };
 
 // One end: a Peer and everything around it. Not movable (the RandomSource points here).
 struct Node {
-  Node(std::string node_name, Endpoint address) : name(std::move(node_name)), addr(address) {}
+  Node(std::string node_name, base::Endpoint address) : name(std::move(node_name)), addr(address) {}
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
   std::string name;
-  Endpoint addr;  // the source address of everything it sends
+  base::Endpoint addr;  // the source address of everything it sends
   crypto::Key psk = psk_of(1);
   PeerConfig config;
   std::optional<std::uint32_t> forced_index;  // every session index the same, if set
@@ -98,7 +102,7 @@ enum class Result { NotSent, Lost, Dropped, Rejected, Replay, Committed };
 struct Captured {
   std::string from;
   Bytes bytes;
-  Endpoint to;
+  base::Endpoint to;
   Duration at;
 };
 
@@ -115,7 +119,7 @@ class PeerTest : public ::testing::Test {
   Now now(const Node& n) const {
     return Now{mono, wall_base + static_cast<std::uint64_t>(mono.count() + n.wall_offset_ns)};
   }
-  Node* node_at(const Endpoint& e) {
+  Node* node_at(const base::Endpoint& e) {
     if (e == a.addr) return &a;
     if (e == b.addr) return &b;
     return nullptr;
@@ -163,7 +167,7 @@ class PeerTest : public ::testing::Test {
   }
 
   // Hands a datagram to `to`, then opens and commits it the way the daemon does.
-  Result deliver(Node& to, std::span<const std::uint8_t> bytes, const Endpoint& from) {
+  Result deliver(Node& to, std::span<const std::uint8_t> bytes, const base::Endpoint& from) {
     const Now n = now(to);
     const auto ticket = to.peer->receive(bytes, from, n);
     if (!ticket) return Result::Dropped;
@@ -225,7 +229,7 @@ class PeerTest : public ::testing::Test {
 
   struct Sealed {
     Bytes bytes;
-    Endpoint to;
+    base::Endpoint to;
     std::shared_ptr<Session> session;
     std::uint64_t counter = 0;
   };
@@ -305,7 +309,7 @@ TEST_F(PeerTest, SimultaneousInitiationInAnyDeliveryOrder) {
 
 TEST_F(PeerTest, InitiationIgnoredByTheTieBreakIsNotAnsweredWhenReplayed) {
   // The loser's initiation was authentic but ignored; a recording of it replayed later
-  // must not draw a response (issue 4: a replay is never answered).
+  // must not draw a response.
   const auto [ia, ib] = cross_initiations();
   ASSERT_FALSE(HasFailure());
   const std::uint64_t replays_a = a.dropped(DropReason::Replay);
@@ -363,7 +367,7 @@ TEST_F(PeerTest, PassiveEndLearnsPeerFromAuthenticatedData) {
   exchange();
   EXPECT_TRUE(b.peer->has_session());
   EXPECT_EQ(b.peer->endpoint(), kAddrA);
-  EXPECT_EQ(b.observer.moves, std::vector<Endpoint>{kAddrA});
+  EXPECT_EQ(b.observer.moves, std::vector<base::Endpoint>{kAddrA});
   EXPECT_EQ(b.get(b.counters->keepalives_received), 1u);
   ASSERT_EQ(send(b, inner_packet(33, 9)), Result::Committed);
   ASSERT_EQ(a.inbox.size(), 1u);
@@ -848,7 +852,7 @@ TEST_F(PeerTest, AnsweredInitiationsReportNothingAndResetTheCount) {
 }
 
 TEST_F(PeerTest, SetFixedEndpointMovesInitiationsAndTheSenderCheck) {
-  const Endpoint moved = Endpoint::v4({198, 18, 0, 9}, 7777);
+  const base::Endpoint moved = base::Endpoint::v4({198, 18, 0, 9}, 7777);
   passive_pair();
   establish();
   ASSERT_EQ(send(a, inner_packet(10, 1)), Result::Committed);
@@ -889,7 +893,7 @@ TEST_F(PeerTest, SetFixedEndpointMovesInitiationsAndTheSenderCheck) {
 }
 
 TEST_F(PeerTest, SetFixedEndpointWithoutHandshakeUnderWayJustRedirects) {
-  const Endpoint moved = Endpoint::v4({198, 18, 0, 9}, 7777);
+  const base::Endpoint moved = base::Endpoint::v4({198, 18, 0, 9}, 7777);
   static_pair();
   establish();
   EXPECT_TRUE(a.peer->set_fixed_endpoint(moved, now(a)));
@@ -1268,7 +1272,7 @@ TEST_F(PeerTest, GarbageOfEverySizeProducesNothing) {
           g[1] = g[2] = g[3] = 0;
         }
         for (Node* n : {&a, &b}) {
-          for (const Endpoint& from : {kAddrA, kAddrB, kElsewhere}) {
+          for (const base::Endpoint& from : {kAddrA, kAddrB, kElsewhere}) {
             const Result r = deliver(*n, g, from);
             ASSERT_NE(r, Result::Committed) << size;
             ASSERT_FALSE(n->peer->pop_outgoing()) << n->name << " size " << size << " variant " << variant;

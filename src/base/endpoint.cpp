@@ -1,10 +1,10 @@
-#include "protocol/endpoint.h"
+#include "base/endpoint.h"
 
 #include <arpa/inet.h>
 
 #include <algorithm>
 
-namespace squtun::protocol {
+namespace squtun::base {
 
 namespace {
 
@@ -57,4 +57,4 @@ std::string Endpoint::to_string() const {
   return "(no address)";
 }
 
-}  // namespace squtun::protocol
+}  // namespace squtun::base

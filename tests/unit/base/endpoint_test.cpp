@@ -1,8 +1,8 @@
-#include "protocol/endpoint.h"
+#include "base/endpoint.h"
 
 #include <gtest/gtest.h>
 
-namespace squtun::protocol {
+namespace squtun::base {
 namespace {
 
 constexpr std::array<std::uint8_t, 16> kDocV6{0x20, 0x01, 0x00, 0x02, 0, 0, 0, 0,
@@ -26,8 +26,8 @@ TEST(EndpointValue, V6WithScopeShowsIt) {
 }
 
 TEST(EndpointValue, V4MappedV6IsStoredAsV4) {
-  const std::array<std::uint8_t, 16> mapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
-                                            198, 18, 0, 1};
+  const std::array<std::uint8_t, 16> mapped{0, 0, 0,    0,    0,   0,  0, 0,
+                                            0, 0, 0xff, 0xff, 198, 18, 0, 1};
   const Endpoint ep = Endpoint::v6(mapped, 7777, 5);
   EXPECT_EQ(ep.family, Endpoint::Family::V4);
   EXPECT_EQ(ep, Endpoint::v4({198, 18, 0, 1}, 7777));
@@ -49,4 +49,4 @@ TEST(EndpointValue, DefaultIsInvalid) {
 }
 
 }  // namespace
-}  // namespace squtun::protocol
+}  // namespace squtun::base

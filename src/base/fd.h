@@ -4,7 +4,7 @@
 
 #include <utility>
 
-namespace squtun::net {
+namespace squtun::base {
 
 // Owns a file descriptor and closes it exactly once.
 class Fd {
@@ -34,4 +34,4 @@ class Fd {
   int fd_ = -1;
 };
 
-}  // namespace squtun::net
+}  // namespace squtun::base

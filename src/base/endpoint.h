@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-namespace squtun::protocol {
+namespace squtun::base {
 
 // A UDP peer address as a plain value: the protocol compares and stores addresses but
 // never touches a socket. IPv4-mapped IPv6 addresses are always stored as IPv4, so one
@@ -27,4 +27,4 @@ struct Endpoint {
   std::string to_string() const;
 };
 
-}  // namespace squtun::protocol
+}  // namespace squtun::base
