@@ -765,13 +765,22 @@ private_etc() {
 }
 _drop_etc_view() { umount /etc && rm -rf "$E2E_ETC_VIEW"; }
 
-# forget_account NAME... — in the private /etc, no user and no group called NAME
+# forget_account NAME... — in the private /etc, no user and no group called NAME, and NAME in
+# no group's member (or gshadow administrator) list
 forget_account() {
-  local name f
+  local name f kept
   [[ -n $E2E_ETC_VIEW ]] || die "forget_account outside a private_etc view"
   for name in "$@"; do
     for f in /etc/passwd /etc/shadow /etc/group /etc/gshadow; do
-      if [[ -f $f ]]; then sed -i "/^$name:/d" "$f"; fi
+      [[ -f $f ]] || continue
+      # fields 3 and 4 are the lists in group and gshadow, numbers in passwd and shadow
+      kept=$(awk -F: -v OFS=: -v name="$name" '$1 == name { next }
+        { for (i = 3; i <= 4 && i <= NF; i++) {
+            n = split($i, member, ","); $i = ""
+            for (j = 1; j <= n; j++) if (member[j] != name) $i = $i ($i == "" ? "" : ",") member[j]
+          }
+          print }' "$f") || die "cannot read $f"
+      printf '%s\n' "$kept" >"$f"
     done
   done
 }

@@ -227,6 +227,13 @@ check_removed() {
   pass "$how: every path the package listed is as before, /run/squtun gone"
 }
 
+# fresh_etc NAME... — a new view of /etc without /etc/squtun and without the accounts NAME
+fresh_etc() {
+  private_etc
+  forget_account "$@"
+  rm -rf /etc/squtun
+}
+
 # accounts — the user squtun and the groups tun and squtun as the account files have them
 accounts() {
   getent passwd squtun || true
@@ -236,7 +243,7 @@ accounts() {
 
 # ---------------------------------------------------------------------------------------------
 step "a machine without the package's accounts: dpkg -i (twice), dpkg -r, dpkg --purge"
-forget_account squtun tun
+fresh_etc squtun tun
 dpkg_locked -i "$DEB" >"$E2E_LOGS/dpkg-i.log" 2>&1 || die "dpkg -i failed:"$'\n'"$(cat "$E2E_LOGS/dpkg-i.log")"
 check_installed "dpkg -i"
 TUN_GID=$(getent group tun | cut -d: -f3)
@@ -306,34 +313,29 @@ install_over() {
 }
 
 step "a user squtun made by hand in group tun, without a group squtun"
-private_etc
-forget_account squtun tun
+fresh_etc squtun tun
 groupadd --system tun
 useradd --system -g tun --no-create-home --shell /bin/sh squtun
 install_over "useradd -g tun squtun" tun
-private_etc
-forget_account squtun tun
+fresh_etc squtun tun
 groupadd --system tun
 useradd -N -G tun --no-create-home --shell /bin/sh squtun
 install_over "useradd -N -G tun squtun" "$(id -gn squtun)"
 
 step "a group squtun without a user squtun"
-private_etc
-forget_account squtun
+fresh_etc squtun
 groupadd --system squtun
 install_over "groupadd squtun" squtun
 [[ $(id -gn squtun) == squtun ]] || die "the user squtun's primary group is $(id -gn squtun), not the group squtun that was there"
 
 step "a user squtun outside group tun"
-private_etc
-forget_account squtun tun
+fresh_etc squtun tun
 groupadd --system tun
 useradd --system --user-group --no-create-home --shell /usr/sbin/nologin squtun
 install_over "useradd squtun (no tun)" squtun "usermod -a -G tun squtun"
 
 step "an /etc/squtun set up before the package"
-private_etc
-forget_account squtun tun
+fresh_etc squtun tun
 mkdir -m 0755 /etc/squtun
 echo "listen = 7777" >/etc/squtun/tun0.conf
 install_over "/etc/squtun with tun0.conf" root
