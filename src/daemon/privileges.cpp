@@ -1,7 +1,5 @@
 #include "daemon/privileges.h"
 
-#include "daemon/seccomp_filter.h"
-
 #include <grp.h>
 #include <pwd.h>
 #include <sys/prctl.h>
@@ -66,13 +64,6 @@ void drop_privileges(const std::optional<TargetUser>& user, const std::optional<
   if (user) become_user(*user);
   // Nothing we exec could gain privileges; we exec nothing anyway.
   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-}
-
-void lock_down_running_process() {
-#ifndef SQUTUN_SANITIZER_BUILD
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  confine_system_calls();
-#endif
 }
 
 }  // namespace squtun::daemon
