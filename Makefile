@@ -1,4 +1,4 @@
-# Thin wrapper so the seed's `make`, `make test` and `make install` work from the source
+# Thin wrapper so SquTUN's `make`, `make test` and `make install` work from the source
 # directory. CMake does the building; see README.md.
 #
 #   make                      build $(BUILD)/squtun
@@ -36,7 +36,7 @@ $(BUILD)/CMakeCache.txt:
 test: all
 	ctest --test-dir $(BUILD) --output-on-failure
 
-# As the seed: the binary in $(PREFIX)/sbin, and $(RUNDIR) owned by root:tun with mode
+# As SquTUN's README: the binary in $(PREFIX)/sbin, and $(RUNDIR) owned by root:tun with mode
 # 01775 so members of group tun can write their pid files there (and remove only their own).
 # The tmpfiles.d entry makes the directory again at boot (/run is a tmpfs).
 # With DESTDIR (a staging tree, e.g. for a package), no group is created and the directory

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/run.sh — squtun against wireguard-go and the bare link, in one run (issue 6).
+# bench/run.sh — squtun against wireguard-go and the bare link, in one run.
 #
 #   bash bench/run.sh [--quick] [--out FILE] [--no-install] [--build-dir DIR] [--time SECS]
 #
@@ -12,15 +12,21 @@
 # wireguard-go (and to the bare veth for throughput) and writes it as TSV. bench/README.md
 # explains every figure.
 #
-# Rules kept: every process is started by this script, recorded by PID and killed by that PID
-# in the EXIT trap; the namespaces go with it; every loop and wait is bounded; all traffic
-# stays inside the two namespaces (underlay 198.18.0.0/15, tunnels 10.x).
+# Namespaces, processes and cleanup are tests/e2e/lib.sh's, so its rules hold: every process
+# is started by this script, recorded by PID and killed by that PID in the EXIT trap; the
+# namespaces go with it; every loop and wait is bounded; all traffic stays inside the two
+# namespaces (underlay 198.18.0.0/15, tunnels 10.x).  Packages come from scripts/deps.sh.
 
 # shellcheck disable=SC2317,SC2015  # functions run from traps and wait_for; A && B || C on purpose
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO_ROOT=$(cd "$BENCH_DIR/.." && pwd)
+# shellcheck source=scripts/deps.sh
+source "$BENCH_DIR/../scripts/deps.sh"
+# shellcheck source=tests/e2e/lib.sh
+source "$BENCH_DIR/../tests/e2e/lib.sh"
+TEST_NAME=bench
+E2E_DONE_MSG="bench done"
 
 QUICK=0
 OUT=""
@@ -70,107 +76,8 @@ mkdir -p "$(dirname "$OUT")"
 OUT=$(cd "$(dirname "$OUT")" && pwd)/$(basename "$OUT")
 MICRO_JSON=${OUT%.tsv}.micro.json
 
-# ---------------------------------------------------------------------------------------------
-# messages, processes, cleanup
-
-now_ms() { local t=${EPOCHREALTIME//[!0-9]/}; echo $((10#$t / 1000)); }
-log() { printf '[%(%H:%M:%S)T bench] %s\n' -1 "$*"; }
-die() { printf '[%(%H:%M:%S)T bench] ERROR: %s\n' -1 "$*" >&2; exit 1; }
-
-if [[ $(id -u) -ne 0 ]]; then
-  die "run as root: it installs packages, creates network namespaces and TUN devices"
-fi
-
-TMP=$(mktemp -d /tmp/squtun-bench.XXXXXX)
-LOGS=$TMP/logs
-mkdir -p "$LOGS"
-NS_A="sqb-$$-a"
-NS_B="sqb-$$-b"
-declare -a PIDS=()          # everything we started in the background
-declare -A PID_LABEL=()
-declare -a NETNS=()
-declare -a WG_SOCKS=()      # /var/run/wireguard/IF.sock of our wireguard-go daemons
-SPAWN_PID=""
-
-proc_alive() {
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  stat=${stat##*) }
-  [[ ${stat:0:1} != [ZX] ]]
-}
-
-# wait_for SECS CMD... — poll every 0.1 s until CMD succeeds; 1 if SECS pass first
-wait_for() {
-  local secs=$1 deadline i
-  shift
-  deadline=$(($(now_ms) + secs * 1000))
-  for ((i = 0; i < secs * 10 + 10; i++)); do
-    "$@" >/dev/null 2>&1 && return 0
-    (($(now_ms) < deadline)) || return 1
-    sleep 0.1
-  done
-  return 1
-}
-
-forget_pid() {
-  local p keep=()
-  for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
-  PIDS=("${keep[@]}")
-}
-
-# stop_pid PID — SIGTERM, up to 5 s, then SIGKILL; reaps our child
-stop_pid() {
-  local pid=$1
-  if proc_alive "$pid"; then
-    kill -s TERM "$pid" 2>/dev/null || true
-    if ! wait_for 5 eval '! proc_alive '"$pid"; then
-      kill -s KILL "$pid" 2>/dev/null || true
-      wait_for 5 eval '! proc_alive '"$pid" || log "pid $pid (${PID_LABEL[$pid]:-?}) survived SIGKILL"
-    fi
-  fi
-  wait "$pid" 2>/dev/null || true
-  forget_pid "$pid"
-}
-
-# spawn LABEL NS CMD... — CMD in the background in NS, output to $LOGS/LABEL.log; sets
-# SPAWN_PID. `ip netns exec` and `env` exec, so the PID is the command's own.
-spawn() {
-  local label=$1 ns=$2
-  shift 2
-  printf '### %(%H:%M:%S)T %s\n' -1 "$*" >>"$LOGS/$label.log"
-  ip netns exec "$ns" "$@" </dev/null >>"$LOGS/$label.log" 2>&1 &
-  SPAWN_PID=$!
-  PIDS+=("$SPAWN_PID")
-  PID_LABEL[$SPAWN_PID]=$label
-}
-
-cleanup() {
-  local rc=$? pid ns s
-  set +e
-  trap - EXIT INT TERM
-  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
-  # Safety net: anything still inside our namespaces was started by us; end it by PID.
-  for ns in "${NETNS[@]}"; do
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do
-      log "leftover pid $pid in $ns: $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null); killing it"
-      kill -s KILL "$pid" 2>/dev/null
-    done
-  done
-  for ns in "${NETNS[@]}"; do ip netns del "$ns" 2>/dev/null || log "could not delete netns $ns"; done
-  for s in "${WG_SOCKS[@]}"; do rm -f "$s"; done
-  if [[ $rc -ne 0 && -d $LOGS ]]; then
-    for s in "$LOGS"/*.log; do
-      [[ -f $s ]] || continue
-      echo "----- $(basename "$s") (last 15 lines) -----" >&2
-      tail -n 15 "$s" >&2
-    done
-  fi
-  rm -rf "$TMP"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+[[ $(id -u) -eq 0 ]] || die "run as root: it installs packages, creates network namespaces and TUN devices"
+e2e_workspace
 
 # ---------------------------------------------------------------------------------------------
 # 1. install
@@ -194,14 +101,14 @@ fetch_backports_wireguard_go() {
     -o "Dir::Etc::Preferences=$apt/preferences" -o "Dir::Etc::PreferencesParts=$apt/preferences.d"
     -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache::Archives=$apt/archives"
     -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache=" -o "APT::Sandbox::User=root")
-  if ! timeout 300 apt-get "${opts[@]}" update >"$LOGS/apt-backports.log" 2>&1; then
+  if ! timeout 300 apt-get "${opts[@]}" update >"$E2E_LOGS/apt-backports.log" 2>&1; then
     WG_BPO_WHY="apt-get update of bookworm-backports failed (see the log)"
-    tail -n 5 "$LOGS/apt-backports.log" >&2
+    tail -n 5 "$E2E_LOGS/apt-backports.log" >&2
     return 1
   fi
-  if ! (cd "$apt/deb" && timeout 300 apt-get "${opts[@]}" download wireguard-go/bookworm-backports) >>"$LOGS/apt-backports.log" 2>&1; then
+  if ! (cd "$apt/deb" && timeout 300 apt-get "${opts[@]}" download wireguard-go/bookworm-backports) >>"$E2E_LOGS/apt-backports.log" 2>&1; then
     WG_BPO_WHY="apt-get download wireguard-go/bookworm-backports failed"
-    tail -n 5 "$LOGS/apt-backports.log" >&2
+    tail -n 5 "$E2E_LOGS/apt-backports.log" >&2
     return 1
   fi
   deb=$(find "$apt/deb" -maxdepth 1 -name "wireguard-go_*.deb" | head -n 1)
@@ -212,30 +119,19 @@ fetch_backports_wireguard_go() {
   mv "$CACHE/wireguard-go-bpo.new" "$CACHE/wireguard-go-bpo"
 }
 
-install_deps() {
-  log "installing: apt-get update; iperf3 iproute2 wireguard-tools wireguard-go jq, build tools"
-  export DEBIAN_FRONTEND=noninteractive
-  timeout 600 apt-get update >"$LOGS/apt.log" 2>&1 || { tail -n 20 "$LOGS/apt.log" >&2; die "apt-get update failed"; }
-  timeout 900 apt-get install -y --no-install-recommends \
-    iperf3 iproute2 iputils-ping wireguard-tools wireguard-go jq procps \
-    build-essential cmake pkg-config libssl-dev libseccomp-dev libbenchmark-dev \
-    >>"$LOGS/apt.log" 2>&1 || { tail -n 20 "$LOGS/apt.log" >&2; die "apt-get install failed"; }
-  log "fetching wireguard-go from bookworm-backports into bench/.cache (not installed)"
-  mkdir -p "$CACHE"
-  fetch_backports_wireguard_go || log "backports wireguard-go: $WG_BPO_WHY"
-}
-
 if ((INSTALL)); then
-  install_deps
+  install_deps iperf3 iproute2 iputils-ping wireguard-tools wireguard-go jq procps \
+    build-essential cmake pkg-config libssl-dev libseccomp-dev libbenchmark-dev
+  info "fetching wireguard-go from bookworm-backports into bench/.cache (not installed)"
+  mkdir -p "$CACHE"
+  fetch_backports_wireguard_go || info "backports wireguard-go: $WG_BPO_WHY"
 fi
-for c in ip iperf3 ping jq cmake; do
-  command -v "$c" >/dev/null 2>&1 || die "'$c' not found (run without --no-install)"
-done
+require_cmd ip iperf3 ping jq cmake
 if [[ -x $CACHE/wireguard-go-bpo/usr/bin/wireguard-go ]]; then
   WG_BPO=$CACHE/wireguard-go-bpo/usr/bin/wireguard-go
   WG_BPO_VERSION=$(cat "$CACHE/wireguard-go-bpo/VERSION" 2>/dev/null || echo "?")
   if [[ -n $WG_BPO_WHY ]]; then
-    log "using the backports wireguard-go fetched earlier ($WG_BPO_VERSION)"
+    info "using the backports wireguard-go fetched earlier ($WG_BPO_VERSION)"
     WG_BPO_WHY=""
   fi
 elif [[ -z $WG_BPO_WHY ]]; then
@@ -250,7 +146,7 @@ command -v wg >/dev/null 2>&1 || { WG_DEB_WHY="wg (wireguard-tools) is not insta
 # ---------------------------------------------------------------------------------------------
 # 2. build
 
-log "building squtun (Release) in $BUILD_DIR"
+info "building squtun (Release) in $BUILD_DIR"
 cmake_args=(-S "$REPO_ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DSQUTUN_TESTS=OFF -DSQUTUN_BENCH=ON)
 # GCC 12 at -O3 reports a false -Wrestrict inside std::string (GCC bug 105329), which the
 # project's -Werror would turn into a failed build; it stays a warning here.
@@ -259,17 +155,17 @@ if ! ${CXX:-c++} -dM -E -x c++ /dev/null 2>/dev/null | grep -q __clang__; then
 fi
 # shellcheck disable=SC2206  # word splitting wanted
 cmake_args+=(${SQUTUN_BENCH_CMAKE_ARGS:-})
-cmake "${cmake_args[@]}" >"$LOGS/build.log" 2>&1 || { tail -n 30 "$LOGS/build.log" >&2; die "cmake configure failed"; }
-cmake --build "$BUILD_DIR" -j"$(nproc)" --target squtun >>"$LOGS/build.log" 2>&1 ||
-  { tail -n 40 "$LOGS/build.log" >&2; die "building squtun failed"; }
-SQUTUN=$BUILD_DIR/squtun
+cmake "${cmake_args[@]}" >"$E2E_LOGS/build.log" 2>&1 || { tail -n 30 "$E2E_LOGS/build.log" >&2; die "cmake configure failed"; }
+cmake --build "$BUILD_DIR" -j"$(nproc)" --target squtun >>"$E2E_LOGS/build.log" 2>&1 ||
+  { tail -n 40 "$E2E_LOGS/build.log" >&2; die "building squtun failed"; }
+use_binary "$BUILD_DIR/squtun"
 MICRO=""
 MICRO_WHY=""
 if grep -qs '/squtun_micro_bench.dir$' "$BUILD_DIR/CMakeFiles/TargetDirectories.txt"; then
-  if cmake --build "$BUILD_DIR" -j"$(nproc)" --target squtun_micro_bench >>"$LOGS/build.log" 2>&1; then
+  if cmake --build "$BUILD_DIR" -j"$(nproc)" --target squtun_micro_bench >>"$E2E_LOGS/build.log" 2>&1; then
     MICRO=$BUILD_DIR/bench/squtun_micro_bench
   else
-    tail -n 30 "$LOGS/build.log" >&2
+    tail -n 30 "$E2E_LOGS/build.log" >&2
     MICRO_WHY="building squtun_micro_bench failed"
   fi
 else
@@ -284,25 +180,8 @@ INNER_MTU=1420
 PORT=5201
 IPERF_TIMEOUT=$((SECS + 30))
 
-netns_new() {
-  ip netns add "$1" || die "ip netns add $1 failed"
-  NETNS+=("$1")
-  ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1 || true
-  ip -n "$1" link set lo up
-}
-ns_ping() { ip netns exec "$1" ping -n -q -c 1 -W 1 "$2" >/dev/null 2>&1; }
-tcp_listening() { [[ -n $(ip netns exec "$1" ss -Hltn "sport = :$2") ]]; }
-link_exists() { ip -n "$1" link show dev "$2" >/dev/null 2>&1; }
-
-netns_new "$NS_A"
-netns_new "$NS_B"
-ip -n "$NS_A" link add veth0 type veth peer name veth0 netns "$NS_B" || die "creating the veth pair failed"
-ip -n "$NS_A" addr add 198.18.0.1/24 dev veth0
-ip -n "$NS_B" addr add 198.18.0.2/24 dev veth0
-ip -n "$NS_A" link set veth0 up
-ip -n "$NS_B" link set veth0 up
-wait_for 10 ns_ping "$NS_A" 198.18.0.2 || die "the veth pair does not pass ping"
-log "namespaces $NS_A (198.18.0.1) and $NS_B (198.18.0.2) joined by veth0"
+TUN_MTU=$INNER_MTU # every tunnel alike, whatever squtun -m 1500 says
+netns_pair
 
 # ---------------------------------------------------------------------------------------------
 # 4. measurements. Results go to R[tunnel/figure] (a number or "n/a"); notes to NOTE[tunnel].
@@ -310,34 +189,31 @@ log "namespaces $NS_A (198.18.0.1) and $NS_B (198.18.0.2) joined by veth0"
 declare -A R=()
 declare -A NOTE=()
 DAEMONS=()       # PIDs of the current tunnel's two daemons
-CLK_TCK=$(getconf CLK_TCK)
 
 # iperf_json OUTFILE ADDR ARGS... — one iperf3 test from NS_A to a one-shot server in NS_B;
 # JSON in OUTFILE. 1 if it failed.
 iperf_json() {
   local out=$1 addr=$2 spid rc=0
   shift 2
-  spawn iperf3-server "$NS_B" iperf3 -s -1 -B "$addr" -p "$PORT"
+  spawn helper iperf3-server "$NS_B" iperf3 -s -1 -B "$addr" -p "$PORT"
   spid=$SPAWN_PID
   if ! wait_for 10 tcp_listening "$NS_B" "$PORT"; then
-    stop_pid "$spid"
+    stop_helper "$spid"
     return 1
   fi
-  ip netns exec "$NS_A" timeout "$IPERF_TIMEOUT" iperf3 -c "$addr" -p "$PORT" -J "$@" >"$out" 2>>"$LOGS/iperf3-client.log" || rc=1
-  wait_for 10 eval '! proc_alive '"$spid" || true
-  stop_pid "$spid"
+  ip netns exec "$NS_A" timeout "$IPERF_TIMEOUT" iperf3 -c "$addr" -p "$PORT" -J "$@" >"$out" 2>>"$E2E_LOGS/iperf3-client.log" || rc=1
+  reap "$spid" 10 || stop_helper "$spid"
   if ((rc)) || jq -e '.error' "$out" >/dev/null 2>&1; then
-    { echo "### iperf3 -c $addr $*"; jq -r '.error // empty' "$out" 2>/dev/null; } >>"$LOGS/iperf3-client.log"
+    { echo "### iperf3 -c $addr $*"; jq -r '.error // empty' "$out" 2>/dev/null; } >>"$E2E_LOGS/iperf3-client.log"
     return 1
   fi
 }
 
-cpu_ticks() { # sum of utime+stime of the current daemons
-  local pid stat total=0 f
+daemons_cpu_ticks() { # sum of utime+stime of the current daemons
+  local pid ticks total=0
   for pid in "${DAEMONS[@]}"; do
-    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
-    read -ra f <<<"${stat##*) }"
-    total=$((total + f[11] + f[12])) # fields 14 and 15 of the whole line
+    ticks=$(cpu_ticks "$pid" 2>/dev/null) || return 1
+    total=$((total + ticks))
   done
   echo "$total"
 }
@@ -354,22 +230,22 @@ peak_rss_kib() { # largest VmHWM among the current daemons
 
 # tcp_test TUNNEL FIGURE ADDR [ARGS...] — receiver Mbit/s; CPU per KiB for tcp1_fwd
 tcp_test() {
-  local t=$1 fig=$2 addr=$3 json=$TMP/$1-$2.json c0="" c1="" bytes
+  local t=$1 fig=$2 addr=$3 json=$E2E_TMP/$1-$2.json c0="" c1="" bytes
   shift 3
-  if ((${#DAEMONS[@]})); then c0=$(cpu_ticks) || c0=""; fi
+  if ((${#DAEMONS[@]})); then c0=$(daemons_cpu_ticks) || c0=""; fi
   if ! iperf_json "$json" "$addr" -t "$SECS" "$@"; then
     R[$t/$fig]=n/a
-    log "  $fig: iperf3 failed"
+    info "  $fig: iperf3 failed"
     return 0
   fi
-  if ((${#DAEMONS[@]})); then c1=$(cpu_ticks) || c1=""; fi
+  if ((${#DAEMONS[@]})); then c1=$(daemons_cpu_ticks) || c1=""; fi
   R[$t/$fig]=$(jq -r '.end.sum_received.bits_per_second / 1e6' "$json")
   bytes=$(jq -r '.end.sum_received.bytes' "$json")
-  log "  $fig: $(printf '%.0f' "${R[$t/$fig]}") Mbit/s received"
+  info "  $fig: $(printf '%.0f' "${R[$t/$fig]}") Mbit/s received"
   if [[ $fig == tcp1_fwd ]]; then
     if [[ -n $c0 && -n $c1 ]] && ((bytes > 0)); then
       R[$t/cpu_ns_per_kib]=$(awk -v d=$((c1 - c0)) -v hz="$CLK_TCK" -v b="$bytes" 'BEGIN { printf "%.1f", d * 1e9 / hz / (b / 1024) }')
-      log "  daemon CPU: $((c1 - c0)) ticks for $bytes bytes = ${R[$t/cpu_ns_per_kib]} ns/KiB"
+      info "  daemon CPU: $((c1 - c0)) ticks for $bytes bytes = ${R[$t/cpu_ns_per_kib]} ns/KiB"
     else
       R[$t/cpu_ns_per_kib]=n/a
     fi
@@ -377,51 +253,49 @@ tcp_test() {
 }
 
 udp_test() {
-  local t=$1 addr=$2 json=$TMP/$1-udp.json
+  local t=$1 addr=$2 json=$E2E_TMP/$1-udp.json
   if ! iperf_json "$json" "$addr" -u -l 64 -b 0 -t "$SECS"; then
     R[$t/udp64_kpps]=n/a
-    log "  udp64: iperf3 failed"
+    info "  udp64: iperf3 failed"
     return 0
   fi
   # Received datagrams: received bytes / 64 (sum_received.packets counts the lost too).
   R[$t/udp64_kpps]=$(jq -r '.end.sum_received.bytes / 64 / .end.sum_received.seconds / 1000' "$json")
-  log "  udp64: $(printf '%.1f' "${R[$t/udp64_kpps]}") kpps received ($(jq -r '.end.sum_sent.packets / .end.sum_sent.seconds / 1000 | floor' "$json") kpps sent)"
+  info "  udp64: $(printf '%.1f' "${R[$t/udp64_kpps]}") kpps received ($(jq -r '.end.sum_sent.packets / .end.sum_sent.seconds / 1000 | floor' "$json") kpps sent)"
 }
 
 # ping_avg ADDR — "avg_ms loss%" of ping -i 0.01 -c 200
 ping_avg() {
   local out
   out=$(ip netns exec "$NS_A" timeout 30 ping -n -q -i 0.01 -c 200 -W 1 "$1" 2>&1) || true
-  printf '%s\n' "$out" >>"$LOGS/ping.log"
+  printf '%s\n' "$out" >>"$E2E_LOGS/ping.log"
   awk -F'[/ ]+' '/packet loss/ { for (i = 1; i <= NF; i++) if ($i ~ /%$/) loss = $i }
     /^(rtt|round-trip)/ { avg = $8 } END { if (avg == "") print "n/a", loss; else print avg, loss }' <<<"$out"
 }
 
 ping_tests() {
-  local t=$1 addr=$2 r cpid json=$TMP/$1-pingload.json
+  local t=$1 addr=$2 r cpid json=$E2E_TMP/$1-pingload.json
   read -ra r <<<"$(ping_avg "$addr")"
   R[$t/ping_idle_ms]=${r[0]}
-  log "  ping idle: ${r[0]} ms avg, ${r[1]:-?} loss"
+  info "  ping idle: ${r[0]} ms avg, ${r[1]:-?} loss"
   # Under load: one TCP stream A->B for the ping's 2 s and a margin either side.
-  spawn iperf3-server "$NS_B" iperf3 -s -1 -B "$addr" -p "$PORT"
+  spawn helper iperf3-server "$NS_B" iperf3 -s -1 -B "$addr" -p "$PORT"
   local spid=$SPAWN_PID
   if ! wait_for 10 tcp_listening "$NS_B" "$PORT"; then
-    stop_pid "$spid"
+    stop_helper "$spid"
     R[$t/ping_load_ms]=n/a R[$t/ping_load_loss_pct]=n/a
     return 0
   fi
-  spawn iperf3-load "$NS_A" timeout 40 iperf3 -c "$addr" -p "$PORT" -t 5 -J
+  spawn helper iperf3-load "$NS_A" timeout 40 iperf3 -c "$addr" -p "$PORT" -t 5 -J
   cpid=$SPAWN_PID
   sleep 1
   read -ra r <<<"$(ping_avg "$addr")"
   R[$t/ping_load_ms]=${r[0]}
   local loss=${r[1]:-n/a}
   R[$t/ping_load_loss_pct]=${loss%\%}
-  log "  ping under load: ${r[0]} ms avg, ${r[1]:-?} loss"
-  wait_for 45 eval '! proc_alive '"$cpid" || true
-  stop_pid "$cpid"
-  wait_for 10 eval '! proc_alive '"$spid" || true
-  stop_pid "$spid"
+  info "  ping under load: ${r[0]} ms avg, ${r[1]:-?} loss"
+  reap "$cpid" 45 || stop_helper "$cpid"
+  reap "$spid" 10 || stop_helper "$spid"
 }
 
 # measure TUNNEL ADDR_IN_B — every figure through the tunnel to ADDR_IN_B
@@ -438,7 +312,7 @@ measure() {
       proc_alive "$k" || NOTE[$t]="${NOTE[$t]:+${NOTE[$t]}; }a daemon (pid $k) died during the run"
     done
     k=$(peak_rss_kib) && R[$t/rss_mib]=$(awk -v k="$k" 'BEGIN { printf "%.1f", k / 1024 }') || R[$t/rss_mib]=n/a
-    log "  peak RSS (larger daemon): ${R[$t/rss_mib]} MiB"
+    info "  peak RSS (larger daemon): ${R[$t/rss_mib]} MiB"
   fi
 }
 
@@ -446,12 +320,12 @@ mark_na() { # TUNNEL REASON
   local f
   for f in "${FIGURES[@]}"; do R[$1/$f]=n/a; done
   NOTE[$1]=$2
-  log "$1: n/a ($2)"
+  info "$1: n/a ($2)"
 }
 
 stop_tunnel() { # ends the current daemons and removes their devices
   local pid
-  for pid in "${DAEMONS[@]}"; do stop_pid "$pid"; done
+  for pid in "${DAEMONS[@]}"; do stop_helper "$pid"; done
   DAEMONS=()
   local ifn
   for ifn in "$@"; do
@@ -460,15 +334,10 @@ stop_tunnel() { # ends the current daemons and removes their devices
   done
 }
 
-# addr_up NS IF ADDR — address, inner MTU, up
-addr_up() {
-  ip -n "$1" addr add "$3" dev "$2" && ip -n "$1" link set dev "$2" mtu "$INNER_MTU" && ip -n "$1" link set dev "$2" up
-}
-
 # --- the tunnels -----------------------------------------------------------------------------
 
 run_veth() {
-  log "bare veth (198.18.0.1 -> 198.18.0.2, MTU 1500)"
+  info "bare veth (198.18.0.1 -> 198.18.0.2, MTU 1500)"
   DAEMONS=()
   measure veth 198.18.0.2
   R[veth/cpu_ns_per_kib]=- R[veth/rss_mib]=-
@@ -478,20 +347,22 @@ run_squtun() { # TUNNEL [extra squtun options]
   local t=$1 net
   shift
   net=$([[ $t == squtun ]] && echo 10.91.1 || echo 10.91.2)
-  log "$t (${net}.1 -> ${net}.2, inner MTU $INNER_MTU) $*"
-  local key=$TMP/squtun.key
-  (umask 077 && "$SQUTUN" --genkey >"$key")
-  spawn "$t-a" "$NS_A" "$SQUTUN" -f -l 7778 -p 198.18.0.2 -r 7777 -i sqa -k "$key" --pidfile "$TMP/$t-a.pid" "$@"
-  DAEMONS+=("$SPAWN_PID")
-  spawn "$t-b" "$NS_B" "$SQUTUN" -f -l 7777 -p 198.18.0.1 -r 7778 -i sqb -k "$key" --pidfile "$TMP/$t-b.pid" "$@"
-  DAEMONS+=("$SPAWN_PID")
+  info "$t (${net}.1 -> ${net}.2, inner MTU $INNER_MTU) $*"
+  local key=$E2E_TMP/squtun.key log_a
+  make_key "$key"
+  start_daemon "$NS_A" -l 7778 -p 198.18.0.2 -r 7777 -i sqa -k "$key" --pidfile "$(pidfile_for "$t-a")" "$@"
+  DAEMONS+=("$DAEMON_PID")
+  log_a=$DAEMON_LOG
+  start_daemon "$NS_B" -l 7777 -p 198.18.0.1 -r 7778 -i sqb -k "$key" --pidfile "$(pidfile_for "$t-b")" "$@"
+  DAEMONS+=("$DAEMON_PID")
   if ! wait_for 10 link_exists "$NS_A" sqa || ! wait_for 10 link_exists "$NS_B" sqb; then
     mark_na "$t" "squtun did not create its TUN device (see its log)"
-    tail -n 5 "$LOGS/$t-a.log" "$LOGS/$t-b.log" >&2 || true
+    tail -n 5 "$log_a" "$DAEMON_LOG" >&2 || true
     stop_tunnel sqa sqb
     return 0
   fi
-  addr_up "$NS_A" sqa "${net}.1/24" && addr_up "$NS_B" sqb "${net}.2/24" || die "configuring the squtun devices failed"
+  tun_config "$NS_A" sqa "${net}.1/24"
+  tun_config "$NS_B" sqb "${net}.2/24"
   if ! wait_for 15 ns_ping "$NS_A" "${net}.2"; then
     mark_na "$t" "no ping through the tunnel within 15 s"
     stop_tunnel sqa sqb
@@ -507,27 +378,28 @@ run_wireguard_go() { # TUNNEL BINARY NET
   # wireguard-go's UAPI socket is /var/run/wireguard/IF.sock, shared by every namespace:
   # the names carry our PID so that nothing else's socket is touched.
   local ifa="wg$tag$$a" ifb="wg$tag$$b"
-  log "$t: $bin (${net}.1 -> ${net}.2, inner MTU $INNER_MTU)"
-  (umask 077 && wg genkey >"$TMP/$t-a.key" && wg genkey >"$TMP/$t-b.key")
+  info "$t: $bin (${net}.1 -> ${net}.2, inner MTU $INNER_MTU)"
+  (umask 077 && wg genkey >"$E2E_TMP/$t-a.key" && wg genkey >"$E2E_TMP/$t-b.key")
   local pub_a pub_b
-  pub_a=$(wg pubkey <"$TMP/$t-a.key")
-  pub_b=$(wg pubkey <"$TMP/$t-b.key")
-  WG_SOCKS+=("/var/run/wireguard/$ifa.sock" "/var/run/wireguard/$ifb.sock")
-  spawn "$t-a" "$NS_A" env WG_PROCESS_FOREGROUND=1 "$bin" -f "$ifa"
+  pub_a=$(wg pubkey <"$E2E_TMP/$t-a.key")
+  pub_b=$(wg pubkey <"$E2E_TMP/$t-b.key")
+  atexit rm -f "/var/run/wireguard/$ifa.sock" "/var/run/wireguard/$ifb.sock"
+  spawn helper "$t-a" "$NS_A" env WG_PROCESS_FOREGROUND=1 "$bin" -f "$ifa"
   DAEMONS+=("$SPAWN_PID")
-  spawn "$t-b" "$NS_B" env WG_PROCESS_FOREGROUND=1 "$bin" -f "$ifb"
+  spawn helper "$t-b" "$NS_B" env WG_PROCESS_FOREGROUND=1 "$bin" -f "$ifb"
   DAEMONS+=("$SPAWN_PID")
   if ! wait_for 10 test -S "/var/run/wireguard/$ifa.sock" || ! wait_for 10 test -S "/var/run/wireguard/$ifb.sock"; then
     mark_na "$t" "wireguard-go did not open its UAPI socket (see its log)"
     stop_tunnel "$ifa" "$ifb"
     return 0
   fi
-  ip netns exec "$NS_A" wg set "$ifa" private-key "$TMP/$t-a.key" listen-port 51820 \
+  ip netns exec "$NS_A" wg set "$ifa" private-key "$E2E_TMP/$t-a.key" listen-port 51820 \
     peer "$pub_b" allowed-ips "${net}.0/24" endpoint 198.18.0.2:51821 &&
-    ip netns exec "$NS_B" wg set "$ifb" private-key "$TMP/$t-b.key" listen-port 51821 \
-      peer "$pub_a" allowed-ips "${net}.0/24" endpoint 198.18.0.1:51820 &&
-    addr_up "$NS_A" "$ifa" "${net}.1/24" && addr_up "$NS_B" "$ifb" "${net}.2/24" ||
+    ip netns exec "$NS_B" wg set "$ifb" private-key "$E2E_TMP/$t-b.key" listen-port 51821 \
+      peer "$pub_a" allowed-ips "${net}.0/24" endpoint 198.18.0.1:51820 ||
     { mark_na "$t" "configuring wireguard-go failed"; stop_tunnel "$ifa" "$ifb"; return 0; }
+  tun_config "$NS_A" "$ifa" "${net}.1/24"
+  tun_config "$NS_B" "$ifb" "${net}.2/24"
   if ! wait_for 15 ns_ping "$NS_A" "${net}.2"; then
     mark_na "$t" "no ping through the tunnel within 15 s"
     stop_tunnel "$ifa" "$ifb"
@@ -557,7 +429,7 @@ THROUGHPUT=(tcp1_fwd tcp1_rev tcp4_fwd tcp4_rev udp64_kpps)
 
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 T0=$(now_ms)
-log "measuring: ${SECS} s per iperf3 test; load average before: $LOAD0"
+info "measuring: ${SECS} s per iperf3 test; load average before: $LOAD0"
 
 run_veth
 run_squtun squtun
@@ -580,11 +452,11 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 MICRO_LINES=()
 declare -A MICRO_R=()
 if [[ -n $MICRO ]]; then
-  log "micro-benchmarks (squtun_micro_bench)"
+  info "micro-benchmarks (squtun_micro_bench)"
   # seconds per benchmark, a plain number as Google Benchmark 1.7 (Debian 12) wants it
   min_time=$( ((QUICK)) && echo 0.05 || echo 0.2)
   if timeout 300 "$MICRO" --benchmark_min_time="$min_time" --benchmark_out="$MICRO_JSON" \
-    --benchmark_out_format=json >"$LOGS/micro.log" 2>&1; then
+    --benchmark_out_format=json >"$E2E_LOGS/micro.log" 2>&1; then
     micro_get() { jq -r --arg n "$1" ".benchmarks[] | select(.name == \$n) | $2" "$MICRO_JSON"; }
     # Google Benchmark reports cpu_time in ns (time_unit) and bytes_per_second from CPU time.
     MICRO_R[seal_1420]=$(micro_get BM_SealPacket/bytes:1420 '.bytes_per_second / 1e6')
@@ -598,7 +470,7 @@ if [[ -n $MICRO ]]; then
     MICRO_LINES+=("$(printf 'replay window accept (reordered) %.1f ns; Peer receive+commit per batch of 64: %.0f ns' \
       "${MICRO_R[replay_reordered]:-0}" "${MICRO_R[peer_rx_batch64]:-0}")")
   else
-    tail -n 10 "$LOGS/micro.log" >&2
+    tail -n 10 "$E2E_LOGS/micro.log" >&2
     MICRO_WHY="squtun_micro_bench failed"
   fi
 fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # scripts/demo.sh — squtun in one command: installs what it needs, builds build/squtun, makes
-# two network namespaces joined by a veth pair (the "two machines"), runs the seed's static
+# two network namespaces joined by a veth pair (the "two machines"), runs README.md's static
 # pair between them, shows a ping and an iperf3 figure through the tunnel, and removes
 # everything again (namespaces, processes, files) on exit.  Needs root (re-runs with sudo).
 #
@@ -44,7 +44,7 @@ tun_up "$NS_B" tun0 10.99.0.2/30
 show "ip tuntap add dev tun0 mode tun; ip addr add 10.99.0.1/30 dev tun0; ip link set tun0 mtu \$(squtun -m 1500) up   (A)"
 show "ip tuntap add dev tun0 mode tun; ip addr add 10.99.0.2/30 dev tun0; ip link set tun0 mtu \$(squtun -m 1500) up   (B)"
 
-step "both ends, as in the seed's README"
+step "both ends, as in README.md"
 show "A: squtun -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k demo.key"
 show "B: squtun -l 7777 -p 198.18.0.1 -r 7778 -i tun0 -k demo.key"
 start_daemon "$NS_A" -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY"

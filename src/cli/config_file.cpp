@@ -1,6 +1,5 @@
 #include "cli/config_file.h"
 
-#include <array>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -11,23 +10,11 @@
 namespace squtun::cli {
 namespace {
 
-constexpr std::array<std::string_view, 11> kValueOptions{
-    "listen", "bind", "peer", "peer-port", "interface", "key", "keepalive", "clock-skew", "pidfile", "user", "chroot"};
-constexpr std::array<std::string_view, 5> kFlagOptions{"foreground", "verbose", "quiet", "tap", "no-offload"};
-
 std::string_view trim(std::string_view s) {
   const auto first = s.find_first_not_of(" \t\r");
   if (first == std::string_view::npos) return {};
   const auto last = s.find_last_not_of(" \t\r");
   return s.substr(first, last - first + 1);
-}
-
-template <std::size_t N>
-bool contains(const std::array<std::string_view, N>& names, std::string_view name) {
-  for (auto n : names) {
-    if (n == name) return true;
-  }
-  return false;
 }
 
 // A flag's value: true to set it, false to leave it unset.
@@ -56,12 +43,14 @@ std::vector<std::string> config_arguments(std::string_view text, const std::stri
     if (eq == std::string_view::npos) throw UsageError(where + ": expected 'name = value'");
     const std::string name(trim(line.substr(0, eq)));
     const std::string value(trim(line.substr(eq + 1)));
-    if (contains(kValueOptions, name)) {
-      args.push_back("--" + name + "=" + value);
-    } else if (contains(kFlagOptions, name)) {
-      if (flag_value(value, where + ": " + name)) args.push_back("--" + name);
-    } else {
+    const OptionSpec* spec = find_long_option(name);
+    if (!spec || !spec->config_file) {
       throw UsageError(where + ": unknown setting '" + name + "' (settings are named like the long options, e.g. listen = 7777)");
+    }
+    if (!spec->argument.empty()) {
+      args.push_back("--" + name + "=" + value);
+    } else if (flag_value(value, where + ": " + name)) {
+      args.push_back("--" + name);
     }
   }
   return args;

@@ -1,8 +1,6 @@
 #include "cli/options.h"
 
 #include <algorithm>
-#include <array>
-#include <charconv>
 #include <string_view>
 
 #include "net/resolve.h"
@@ -10,142 +8,48 @@
 namespace squtun::cli {
 namespace {
 
-constexpr unsigned kMaxSeconds = 86400;
-
-struct OptionSpec {
-  char short_name;  // '\0' if none
-  std::string_view long_name;
-  bool takes_value;
-  void (*apply)(Options&, const std::string& flag, const std::string& value);
-};
-
-std::optional<unsigned long> parse_unsigned(const std::string& value) {
-  unsigned long n = 0;
-  const char* end = value.data() + value.size();
-  auto [ptr, ec] = std::from_chars(value.data(), end, n);
-  if (value.empty() || ec != std::errc() || ptr != end) return std::nullopt;
-  return n;
-}
-
-unsigned long parse_in_range(const std::string& flag, const std::string& value, unsigned long min,
-                             unsigned long max, std::string_view what) {
-  const auto n = parse_unsigned(value);
-  if (!n || *n < min || *n > max) {
-    throw UsageError(flag + ": '" + value + "' is not " + std::string(what) + " (" +
-                     std::to_string(min) + " to " + std::to_string(max) + ")");
+// The option "-x" or "--name" stands for; --config, which expand_config reads before, is
+// unknown here like a name that is no option.
+const OptionSpec& parser_option(const std::string& flag) {
+  for (const auto& spec : option_table()) {
+    const bool named = flag[1] == '-' ? flag.substr(2) == spec.long_name
+                                      : spec.short_name != '\0' && flag[1] == spec.short_name;
+    if (named && spec.apply) return spec;
   }
-  return *n;
+  throw UsageError("unknown option '" + flag + "'");
 }
 
-std::uint16_t parse_port(const std::string& flag, const std::string& value) {
-  return static_cast<std::uint16_t>(parse_in_range(flag, value, 1, 65535, "a UDP port"));
-}
-
-std::string require_nonempty(const std::string& flag, const std::string& value) {
-  if (value.empty()) throw UsageError(flag + ": the value is empty");
-  return value;
-}
-
-const std::array<OptionSpec, 20> kOptions{{
-    {'l', "listen", true,
-     [](Options& o, const std::string& f, const std::string& v) { o.listen_port = parse_port(f, v); }},
-    {'b', "bind", true,
-     [](Options& o, const std::string& f, const std::string& v) {
-       if (!net::parse_address(v)) throw UsageError(f + ": '" + v + "' is not an IPv4 or IPv6 address");
-       o.bind_address = v;
-     }},
-    {'p', "peer", true,
-     [](Options& o, const std::string& f, const std::string& v) { o.peer_host = require_nonempty(f, v); }},
-    {'r', "peer-port", true,
-     [](Options& o, const std::string& f, const std::string& v) { o.peer_port = parse_port(f, v); }},
-    {'i', "interface", true,
-     [](Options& o, const std::string& f, const std::string& v) { o.interface = require_nonempty(f, v); }},
-    {'k', "key", true,
-     [](Options& o, const std::string& f, const std::string& v) { o.key_file = require_nonempty(f, v); }},
-    {'a', "keepalive", true,
-     [](Options& o, const std::string& f, const std::string& v) {
-       o.keepalive_seconds = static_cast<unsigned>(parse_in_range(f, v, 0, kMaxSeconds, "a number of seconds"));
-     }},
-    {'c', "clock-skew", true,
-     [](Options& o, const std::string& f, const std::string& v) {
-       o.clock_skew_seconds = static_cast<unsigned>(parse_in_range(f, v, 1, kMaxSeconds, "a number of seconds"));
-     }},
-    {'m', "mtu", true,
-     [](Options& o, const std::string& f, const std::string& v) {
-       o.underlay_mtu = static_cast<unsigned>(parse_in_range(f, v, 1, 65535, "an MTU"));
-       o.action = Options::Action::PrintMtu;
-     }},
-    {'\0', "tap", false, [](Options& o, const std::string&, const std::string&) { o.tap = true; }},
-    {'\0', "no-offload", false, [](Options& o, const std::string&, const std::string&) { o.offload = false; }},
-    {'f', "foreground", false, [](Options& o, const std::string&, const std::string&) { o.foreground = true; }},
-    {'\0', "pidfile", true,
-     [](Options& o, const std::string& f, const std::string& v) { o.pidfile = require_nonempty(f, v); }},
-    {'u', "user", true,
-     [](Options& o, const std::string& f, const std::string& v) { o.user = require_nonempty(f, v); }},
-    {'\0', "chroot", true,
-     [](Options& o, const std::string& f, const std::string& v) { o.chroot_dir = require_nonempty(f, v); }},
-    {'v', "verbose", false, [](Options& o, const std::string&, const std::string&) { ++o.verbosity; }},
-    {'q', "quiet", false, [](Options& o, const std::string&, const std::string&) { o.verbosity = -1; }},
-    {'\0', "genkey", false,
-     [](Options& o, const std::string&, const std::string&) { o.action = Options::Action::GenerateKey; }},
-    {'V', "version", false,
-     [](Options& o, const std::string&, const std::string&) { o.action = Options::Action::Version; }},
-    {'h', "help", false,
-     [](Options& o, const std::string&, const std::string&) { o.action = Options::Action::Help; }},
-}};
-
-const OptionSpec* find_short(char c) {
-  for (const auto& spec : kOptions) {
-    if (spec.short_name == c) return &spec;
+// Applies one option. One that takes a value gets "--x=V" or "-xV" (`attached`) or else the
+// next argument.
+void apply_option(const OptionSpec& spec, const std::string& flag, const std::optional<std::string>& attached,
+                  std::span<const std::string> args, std::size_t& i, Options& o) {
+  if (spec.argument.empty()) {
+    if (attached) throw UsageError(flag + " takes no value");
+    spec.apply(o, {spec, flag, {}});
+    return;
   }
-  return nullptr;
-}
-
-const OptionSpec* find_long(std::string_view name) {
-  for (const auto& spec : kOptions) {
-    if (spec.long_name == name) return &spec;
-  }
-  return nullptr;
-}
-
-// Takes the value of an option that needs one, from "--x=V", "-xV" or the next argument.
-std::string take_value(const std::string& flag, std::optional<std::string> attached,
-                       std::span<const std::string> args, std::size_t& i) {
-  if (attached) return *attached;
-  if (i + 1 >= args.size()) throw UsageError(flag + " needs a value");
-  return args[++i];
+  if (!attached && i + 1 >= args.size()) throw UsageError(flag + " needs a value");
+  spec.apply(o, {spec, flag, attached ? *attached : args[++i]});
 }
 
 void parse_long(const std::string& arg, std::span<const std::string> args, std::size_t& i, Options& o) {
   const auto eq = arg.find('=');
-  const std::string name = arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
-  const std::string flag = "--" + name;
-  const OptionSpec* spec = find_long(name);
-  if (!spec) throw UsageError("unknown option '" + flag + "'");
+  const std::string flag = arg.substr(0, eq);
   std::optional<std::string> attached;
   if (eq != std::string::npos) attached = arg.substr(eq + 1);
-  if (!spec->takes_value) {
-    if (attached) throw UsageError(flag + " takes no value");
-    spec->apply(o, flag, {});
-    return;
-  }
-  spec->apply(o, flag, take_value(flag, attached, args, i));
+  apply_option(parser_option(flag), flag, attached, args, i, o);
 }
 
 void parse_short_cluster(const std::string& arg, std::span<const std::string> args, std::size_t& i,
                          Options& o) {
   for (std::size_t pos = 1; pos < arg.size(); ++pos) {
     const std::string flag = std::string("-") + arg[pos];
-    const OptionSpec* spec = find_short(arg[pos]);
-    if (!spec) throw UsageError("unknown option '" + flag + "'");
-    if (!spec->takes_value) {
-      spec->apply(o, flag, {});
-      continue;
-    }
+    const OptionSpec& spec = parser_option(flag);
+    const bool takes_value = !spec.argument.empty();
     std::optional<std::string> attached;
-    if (pos + 1 < arg.size()) attached = arg.substr(pos + 1);
-    spec->apply(o, flag, take_value(flag, attached, args, i));
-    return;
+    if (takes_value && pos + 1 < arg.size()) attached = arg.substr(pos + 1);
+    apply_option(spec, flag, attached, args, i, o);
+    if (takes_value) return;
   }
 }
 
@@ -171,6 +75,25 @@ void check_run_options(const Options& o) {
     throw UsageError("-r " + std::to_string(*o.peer_port) +
                      " needs -p HOST (or omit both for a passive end that learns its peer)");
   }
+}
+
+// A --help entry: `head` ("  -l, --listen PORT"), then `text` from column 27 on, each of its
+// lines there.
+std::string help_entry(std::string head, std::string_view text) {
+  constexpr std::size_t kTextColumn = 27;
+  head.resize(std::max(kTextColumn, head.size() + 2), ' ');
+  for (const char c : text) head += c == '\n' ? "\n" + std::string(kTextColumn, ' ') : std::string(1, c);
+  return head + "\n";
+}
+
+std::string help_entry(const OptionSpec& spec) {
+  const std::string short_form = spec.short_name ? std::string("-") + spec.short_name + ", " : "    ";
+  const std::string argument = spec.argument.empty() ? "" : " " + std::string(spec.argument);
+  std::string text(spec.help);
+  if (const auto at = text.find("{range}"); at != std::string::npos) {
+    text.replace(at, 7, std::to_string(spec.range->min) + "-" + std::to_string(spec.range->max));
+  }
+  return help_entry("  " + short_form + "--" + std::string(spec.long_name) + argument, text);
 }
 
 }  // namespace
@@ -204,7 +127,7 @@ std::string default_pidfile(const std::string& interface) {
 }
 
 std::string usage_text() {
-  return R"(Usage: squtun -l PORT [-p HOST -r PORT] -i IFNAME -k KEYFILE [options]
+  std::string text = R"(Usage: squtun -l PORT [-p HOST -r PORT] -i IFNAME -k KEYFILE [options]
        squtun --config FILE [options]
        squtun show IFNAME [--pidfile PATH]
        squtun -m MTU [-p HOST] [-b ADDRESS] [--tap]
@@ -212,54 +135,21 @@ std::string usage_text() {
 
 Carries IP packets between a TUN device and one peer over UDP, each packet sealed with
 ChaCha20-Poly1305 under session keys derived from a pre-shared key file.
-
-Tunnel:
-  -l, --listen PORT        UDP port to listen on (1-65535)
-  -b, --bind ADDRESS       listen on this IPv4 or IPv6 address of the host only, and send
-                           from it (default: every address, IPv4 and IPv6)
-  -p, --peer HOST          peer's IPv4 or IPv6 address or host name; omit -p and -r on
-                           the end that cannot know its peer (e.g. behind NAT): it learns
-                           and re-learns the peer from authenticated packets. A name is
-                           looked up at start and again whenever handshakes go unanswered,
-                           so a peer whose address changes (dynamic DNS) is found again
-  -r, --peer-port PORT     peer's UDP port (with -p); packets from other addresses are dropped
-  -i, --interface IFNAME   TUN device (an existing one owned by this user, or created when
-                           run as root)
-  -k, --key FILE           key file: 64 hex digits, mode 0600
-  -a, --keepalive SECS     send a keepalive when nothing was sent for SECS seconds, to keep
-                           a NAT mapping open (0-86400; default 0: off)
-  -c, --clock-skew SECS    refuse handshakes whose timestamp is more than SECS seconds from
-                           this host's clock (1-86400; default: no check)
-      --tap                carry Ethernet frames on a TAP device (for bridging) instead of
-                           IP packets on a TUN device
-      --no-offload         move every packet on its own: no TUN segmentation offloads
-                           (TSO/USO) and no UDP GSO/GRO (default: use what the kernel
-                           offers; TAP devices never use them)
-      --config FILE        read options from FILE: lines of 'name = value' named like the
-                           long options (flags take yes or no); the command line overrides it
-
-Other actions:
-  show IFNAME              print the status and counters of the squtun running on IFNAME
-                           (asks it over the socket beside its pid file; root or its user)
-  -m, --mtu MTU            print the TUN MTU for an underlay MTU and exit; subtracts 60
-                           bytes (IPv4 20 + UDP 8 + squtun 32), or 80 if -p or -b is an
-                           IPv6 address (IPv6 40 + UDP 8 + squtun 32); 14 more with --tap
-                           (the Ethernet header). A host name -p is not looked up (its
-                           address may change): it counts as IPv6, which fits either
-                           family, unless -b gives an IPv4 address
-      --genkey             print a new random key (64 hex digits) and exit
-  -V, --version            print the version and exit
-  -h, --help               print this help and exit
-
-Process:
-  -f, --foreground         stay in the foreground and log to stderr (default: detach, log
-                           to syslog, write the pid file)
-      --pidfile PATH       pid file (default when detached: /var/run/squtun/squtun-IFNAME.pid)
-  -u, --user USER          after setup, drop root privileges to USER
-      --chroot DIR         after setup, confine the process to DIR
-  -v, --verbose            log more (repeat for more detail)
-  -q, --quiet              log errors only
-
+)";
+  std::string_view section;
+  for (const auto& spec : option_table()) {
+    if (spec.section != section) {
+      section = spec.section;
+      text += "\n" + std::string(section) + ":\n";
+      if (section == "Other actions") {
+        text += help_entry("  show IFNAME",
+                           "print the status and counters of the squtun running on IFNAME\n"
+                           "(asks it over the socket beside its pid file; root or its user)");
+      }
+    }
+    text += help_entry(spec);
+  }
+  return text + R"(
 Signals: SIGTERM or SIGINT stop the tunnel and remove the pid file; SIGUSR1 logs counters.
 Exit status: 0 success, 1 setup or runtime error, 2 usage error.
 Example: squtun -l 7778 -p 198.51.100.2 -r 7777 -i tun0 -k /usr/local/etc/squtun/site.key

@@ -5,6 +5,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "daemon/startup.h"
 
@@ -24,6 +25,41 @@ struct Options : daemon::Settings {
 
   bool passive() const { return !peer_host.has_value(); }
 };
+
+// The numbers a numeric option accepts; `what` names them in a usage error.
+struct ValueRange {
+  unsigned long min, max;
+  std::string_view what;
+};
+
+struct OptionSpec;
+
+// One option as the command line gave it: as written ("-l" or "--listen") and its value.
+struct GivenOption {
+  const OptionSpec& spec;
+  std::string flag;
+  std::string value;
+};
+
+// An option of squtun. Adding one means adding its entry to the table in option_table.cpp,
+// and its paragraph to docs/squtun.8 (a unit test compares the two).
+struct OptionSpec {
+  std::string_view long_name;
+  char short_name;                  // '\0' if none
+  std::string_view argument;        // "PORT"; empty for a flag, which takes no value
+  std::optional<ValueRange> range;  // for numbers
+  std::string_view section;         // its part of --help and of the man page's OPTIONS
+  bool config_file;                 // a config file's `long_name = value` line may set it
+  bool reloadable;                  // a running daemon may take a new value from a reload
+  void (*apply)(Options& options, const GivenOption& given);  // nullptr: expand_config reads it
+  std::string_view help;            // --help lines; "{range}" stands for range's "MIN-MAX"
+};
+
+// Every option, in --help order, grouped by section.
+std::span<const OptionSpec> option_table();
+
+// The option of that long name (without "--"), or nullptr.
+const OptionSpec* find_long_option(std::string_view long_name);
 
 // Parses the arguments after the program name. Throws UsageError.
 Options parse_options(std::span<const std::string> args);

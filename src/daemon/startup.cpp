@@ -57,8 +57,9 @@ void check_interface_exists(const Settings& s) {
   }
 }
 
-// An existing TAP device (`tunctl -t tun0` makes one) is used as TAP even without --tap, so
-// an ifupdown stanza written for tunctl works as written; both ends then carry Ethernet frames.
+// An existing TAP device (SquTUN's README makes one with `tunctl -t tun0`) is used as TAP even
+// without --tap, so SquTUN's ifupdown stanza works as written; both ends then carry Ethernet
+// frames.
 tun::TunDevice open_device(const Settings& s) {
   if (s.tap) return tun::TunDevice::open(s.interface, tun::Mode::Tap);
   if (tun::existing_device_mode(s.interface) == tun::Mode::Tap) {

@@ -59,7 +59,7 @@ class TunDevice {
 };
 
 // The kind of an existing TUN/TAP interface (from sysfs), or nothing if there is no such
-// interface or it is not one. Debian's tunctl, as the seed uses it, makes TAP devices.
+// interface or it is not one. Debian's tunctl (`tunctl -t tun0`) makes TAP devices.
 std::optional<Mode> existing_device_mode(const std::string& name);
 
 // True if an interface of that name exists in this network namespace.

@@ -1,5 +1,6 @@
 # shellcheck shell=bash disable=SC2034  # globals here are read by the sourcing tests
-# tests/e2e/lib.sh — helpers sourced by squtun's end-to-end tests and scripts/demo.sh.
+# tests/e2e/lib.sh — helpers sourced by squtun's end-to-end tests, scripts/demo.sh and
+# bench/run.sh.
 #
 #   source "$(dirname "$0")/lib.sh"
 #   e2e_init "$@"            # root check, binary path ($1, default build/squtun), temp dir, traps
@@ -8,6 +9,12 @@
 #   tun_up "$NS_A" tun0 10.99.0.1/30
 #   start_daemon "$NS_A" -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$E2E_TMP/key"
 #   wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "no ping through the tunnel"
+#
+# or, for the usual pair (tun0 10.99.0.1/30 at A, 10.99.0.2/30 at B, pid files PF_A and PF_B):
+#   tunnel_ends
+#   start_pair -l 7777 -i tun0 -k "$KEY" --pidfile "$PF_B" -- \
+#     -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY" --pidfile "$PF_A"
+#   show_counter "$NS_B" "$PF_B" peer
 #
 # Rules every helper keeps: processes are tracked and killed by their recorded PID only (never
 # by name); every namespace, user, file and device setting a test creates is undone by the EXIT
@@ -70,17 +77,21 @@ require_root() {
 require_cmd() {
   local c
   for c in "$@"; do
-    command -v "$c" >/dev/null 2>&1 || die "required command '$c' not found (run scripts/test.sh to install dependencies)"
+    command -v "$c" >/dev/null 2>&1 || die "required command '$c' not found (scripts/test.sh and bench/run.sh install what they need)"
   done
 }
 
-# e2e_init [BINARY]
+# e2e_init [BINARY] — what a test starts with: root, the commands the helpers use, a temp dir
+# with the cleanup traps, and the binary under test (default build/squtun)
 e2e_init() {
   require_root
   require_cmd ip ping socat sha256sum ss setpriv timeout
-  local bin=${1:-$REPO_ROOT/build/squtun}
-  [[ -f $bin && -x $bin ]] || die "squtun binary not found or not executable: $bin (build it first)"
-  SQUTUN=$(realpath "$bin")
+  e2e_workspace
+  use_binary "${1:-$REPO_ROOT/build/squtun}"
+}
+
+# e2e_workspace — E2E_TMP, E2E_LOGS, E2E_SAN, and the traps that run cleanup
+e2e_workspace() {
   E2E_TMP=$(mktemp -d "/tmp/squtun-e2e.$TEST_NAME.XXXXXX")
   chmod 0711 "$E2E_TMP"
   E2E_LOGS=$E2E_TMP/logs
@@ -95,6 +106,12 @@ e2e_init() {
   trap cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
+}
+
+# use_binary BINARY — SQUTUN (absolute) and TUN_MTU ($SQUTUN -m 1500)
+use_binary() {
+  [[ -f $1 && -x $1 ]] || die "squtun binary not found or not executable: $1 (build it first)"
+  SQUTUN=$(realpath "$1")
   TUN_MTU=$("$SQUTUN" -m 1500) || die "'$SQUTUN -m 1500' failed"
   [[ $TUN_MTU =~ ^[0-9]+$ ]] || die "'squtun -m 1500' printed '$TUN_MTU', not a number"
   info "binary: $SQUTUN   temp: $E2E_TMP   tun mtu: $TUN_MTU"
@@ -228,6 +245,19 @@ proc_gone() { ! proc_alive "$1"; }
 proc_uids() { awk '/^Uid:/ {print $2, $3, $4, $5}' "/proc/$1/status" 2>/dev/null; }
 proc_gids() { awk '/^Gid:/ {print $2, $3, $4, $5}' "/proc/$1/status" 2>/dev/null; }
 proc_capeff() { awk '/^CapEff:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
+
+# rss_kib PID — VmRSS in KiB
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# cpu_ticks PID — utime + stime of all its threads, in clock ticks (CLK_TCK a second)
+cpu_ticks() {
+  local stat
+  stat=$(cat "/proc/$1/stat") || return 1
+  stat=${stat##*) }
+  # after "comm)": field 3 is state; utime and stime are fields 14 and 15 of the whole line
+  awk '{print $12 + $13}' <<<"$stat"
+}
+CLK_TCK=$(getconf CLK_TCK)
 
 # wait_for SECS CMD ARGS... — poll CMD every 0.1 s until it succeeds; 1 if SECS pass first.
 wait_for() {
@@ -448,6 +478,9 @@ ns_ping() { ip netns exec "$1" ping -n -q -c 1 -W 1 "$2" >/dev/null 2>&1; }
 # link_stat NS IF COUNTER — e.g. rx_bytes, tx_packets
 link_stat() { ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"; }
 
+# tun_rx NS [IF] — packets the daemon wrote into its TUN device (the device's rx_packets)
+tun_rx() { link_stat "$1" "${2:-tun0}" rx_packets; }
+
 # tcp_listening NS PORT
 tcp_listening() { [[ -n $(ip netns exec "$1" ss -Hltn "sport = :$2") ]]; }
 
@@ -505,6 +538,177 @@ usr1_counters() {
   kill -s USR1 "$pid" || return 1
   wait_for 5 file_grew "$log" "$size0" || return 1
   tail -c +"$((size0 + 1))" "$log"
+}
+
+# sanitized_build — the binary under test has AddressSanitizer or UBSan in it (linked statically
+# or not): it runs several times slower, and ASan's allocator keeps freed memory in quarantine
+# (VmRSS grows with every allocation, leak or not) and owns malloc, so performance, memory and
+# allocation bounds mean nothing for it
+sanitized_build() { LC_ALL=C grep -qa -e '__asan_init' -e '__ubsan_handle' "$SQUTUN"; }
+
+# udp_bound NS PID — process PID holds a UDP socket in NS
+udp_bound() { ip netns exec "$1" ss -Huanp | grep -qF "pid=$2,"; }
+
+# ---------------------------------------------------------------------------------------------
+# squtun's report: `squtun show` of a daemon started with --pidfile "$(pidfile_for NAME)", so
+# that each daemon's control socket (beside its pid file) is its own
+
+# pidfile_for NAME — a distinct pid file in the test's temp dir (socket: NAME.sock)
+pidfile_for() { echo "$E2E_TMP/$1.pid"; }
+
+# show_report NS PIDFILE [IFNAME] — `squtun show` of the daemon whose pid file is PIDFILE
+show_report() { ip netns exec "$1" "$SQUTUN" show "${3:-tun0}" --pidfile "$2"; }
+
+# show_counter NS PIDFILE NAME — one value of the report (e.g. drop_replay, peer, session)
+show_counter() {
+  local out v
+  out=$(show_report "$1" "$2") || die "squtun show (pid file $2) failed"
+  v=$(sed -n "s/^$3: //p" <<<"$out")
+  [[ -n $v ]] || die "squtun show has no '$3' line:"$'\n'"$out"
+  printf '%s\n' "$v"
+}
+
+# snapshot VAR NS PIDFILE — the whole report into the associative array VAR (declared -A)
+snapshot() {
+  local -n _snap=$1
+  local out k v
+  [[ $(declare -p "$1" 2>/dev/null) == "declare -A"* ]] || die "snapshot: $1 is not an associative array (declare -A it)"
+  out=$(show_report "$2" "$3") || die "squtun show (pid file $3) failed"
+  _snap=()
+  while IFS= read -r line; do
+    k=${line%%: *}
+    v=${line#*: }
+    _snap["$k"]=$v
+  done <<<"$out"
+  [[ -n ${_snap[drop_malformed]:-} ]] || die "squtun show gave no counters:"$'\n'"$out"
+}
+
+# delta AFTER BEFORE NAME — AFTER[NAME] - BEFORE[NAME]
+delta() {
+  local -n _a=$1 _b=$2
+  echo $((${_a[$3]} - ${_b[$3]}))
+}
+
+# drops_total VAR — the sum of every drop_* counter in snapshot VAR
+# shellcheck disable=SC2004  # an associative array needs the $ of its key
+drops_total() {
+  local -n _s=$1
+  local k sum=0
+  for k in "${!_s[@]}"; do
+    [[ $k == drop_* ]] && sum=$((sum + _s[$k]))
+  done
+  echo "$sum"
+}
+
+# drops_line VAR — "name=value ..." of the non-zero drop counters of snapshot VAR
+drops_line() {
+  local -n _s=$1
+  local k out=""
+  for k in $(printf '%s\n' "${!_s[@]}" | sort); do
+    [[ $k == drop_* && ${_s[$k]} != 0 ]] && out+="${k#drop_}=${_s[$k]} "
+  done
+  echo "${out:-none}"
+}
+
+# drops_delta_line AFTER BEFORE — "name=+delta ..." of the drop counters that moved
+# shellcheck disable=SC2004  # an associative array needs the $ of its key
+drops_delta_line() {
+  local -n _a=$1 _b=$2
+  local k d out=""
+  for k in $(printf '%s\n' "${!_a[@]}" | sort); do
+    [[ $k == drop_* ]] || continue
+    d=$((_a[$k] - _b[$k]))
+    [[ $d != 0 ]] && out+="${k#drop_}=+$d "
+  done
+  echo "${out:-none}"
+}
+
+# sent_total NS PIDFILE — everything the daemon has sent: data, keepalives, initiations, responses
+sent_total() {
+  local -A _st
+  snapshot _st "$1" "$2"
+  echo $((_st[tx_packets] + _st[keepalives_sent] + _st[initiations_sent] + _st[responses_sent]))
+}
+
+# wait_quiet SECS NS PIDFILE [NS PIDFILE...] — wait (at most 30 s) until none of the daemons
+# has sent anything for SECS seconds: the tunnel is idle, no timer is about to fire
+wait_quiet() {
+  local secs=$1 deadline since_ms now sum last=""
+  shift
+  deadline=$(($(now_ms) + 30000))
+  since_ms=$(now_ms)
+  while (($(now_ms) < deadline)); do
+    sum=""
+    local i
+    for ((i = 1; i <= $#; i += 2)); do
+      local ns=${!i} j=$((i + 1))
+      sum+="$(sent_total "$ns" "${!j}") "
+    done
+    now=$(now_ms)
+    if [[ $sum != "$last" ]]; then
+      last=$sum
+      since_ms=$now
+    elif ((now - since_ms >= secs * 1000)); then
+      return 0
+    fi
+    sleep 0.2
+  done
+  return 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# the usual tunnel: A in NS_A (tun0 10.99.0.1/30) and B in NS_B (tun0 10.99.0.2/30)
+
+# tunnel_ends — the site key KEY, both tun0 devices, each end's pid file (PF_A, PF_B) and an
+# empty RESULTS for the summary
+tunnel_ends() {
+  KEY=$E2E_TMP/site.key
+  make_key "$KEY"
+  tun_up "$NS_A" tun0 10.99.0.1/30
+  tun_up "$NS_B" tun0 10.99.0.2/30
+  PF_A=$(pidfile_for a)
+  PF_B=$(pidfile_for b)
+  RESULTS=()
+}
+
+# start_b ARGS... — squtun ARGS in NS_B, returning once it has bound its UDP socket, so that
+# A's first initiation finds it listening; sets PID_B and LOG_B
+start_b() {
+  start_daemon "$NS_B" "$@"
+  PID_B=$DAEMON_PID LOG_B=$DAEMON_LOG
+  wait_for 10 udp_bound "$NS_B" "$PID_B" || die "B (squtun pid $PID_B) has no UDP socket 10 s after it started"
+}
+
+# connect_a ARGS... — squtun ARGS in NS_A, returning once pings cross the tunnel both ways
+# (B -> A also proves that a passive B learned A's address); sets PID_A and LOG_A
+connect_a() {
+  local t0
+  start_daemon "$NS_A" "$@"
+  PID_A=$DAEMON_PID LOG_A=$DAEMON_LOG
+  t0=$(now_ms)
+  wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "A cannot ping B (10.99.0.2) through the tunnel within 10 s of starting"
+  wait_for 5 ns_ping "$NS_B" 10.99.0.1 || die "A pings B, but B cannot ping A (10.99.0.1) through the tunnel"
+  info "tunnel up both ways $(since "$t0") s after A started"
+}
+
+# start_pair B_ARGS... -- A_ARGS... — start_b B_ARGS, then connect_a A_ARGS
+start_pair() {
+  local b_args=()
+  while (($#)) && [[ $1 != -- ]]; do
+    b_args+=("$1")
+    shift
+  done
+  (($#)) || die "start_pair: no '--' between B's and A's arguments"
+  shift
+  start_b "${b_args[@]}"
+  connect_a "$@"
+}
+
+# transfers_both_ways MIB PORT — sha256-checked MIB MiB through the tunnel A -> B on PORT, then
+# B -> A on PORT+1
+transfers_both_ways() {
+  tcp_transfer "$NS_A" "$NS_B" 10.99.0.2 "$2" "$1"
+  tcp_transfer "$NS_B" "$NS_A" 10.99.0.1 "$(($2 + 1))" "$1"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -585,6 +789,9 @@ find_faketime() {
 # ---------------------------------------------------------------------------------------------
 # traffic
 
+# ping_loss_pct OUTPUT — packet loss percentage from ping's summary (e.g. "0", "0.5")
+ping_loss_pct() { sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' <<<"$1" | tail -n 1; }
+
 # ping_report FROM_NS ADDR COUNT — a short ping run, prints the summary; fails on any loss
 ping_report() {
   local ns=$1 addr=$2 count=${3:-5} out
@@ -594,17 +801,26 @@ ping_report() {
   grep -q ' 0% packet loss' <<<"$out" || die "packet loss pinging $addr from $ns:"$'\n'"$out"
 }
 
-# tcp_transfer FROM_NS TO_NS TO_ADDR PORT MIB — socat MIB MiB of random data, sha256-checked.
+# mbit_per_s MIB SECS — the rate of MIB MiB in SECS seconds, in Mbit/s (no decimals)
+mbit_per_s() { awk -v m="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", m * 8 * 1.048576 / s; else print "inf" }'; }
+
+# tcp_transfer FROM_NS TO_NS TO_ADDR PORT MIB — socat MIB MiB of random data, sha256-checked;
+# TO_ADDR IPv4 or IPv6.  Sets TRANSFER_SECS and TRANSFER_MBPS.
+TRANSFER_SECS="" TRANSFER_MBPS=""
 tcp_transfer() {
   local from=$1 to=$2 addr=$3 port=$4 mib=$5
   local src=$E2E_TMP/xfer-$port.src dst=$E2E_TMP/xfer-$port.dst rpid t0 secs h1 h2
+  local listen="TCP-LISTEN:$port,bind=$addr" connect="TCP:$addr:$port"
+  if [[ $addr == *:* ]]; then
+    listen="TCP6-LISTEN:$port,bind=[$addr]" connect="TCP6:[$addr]:$port"
+  fi
   head -c "${mib}M" /dev/urandom >"$src"
   rm -f "$dst"
-  spawn helper "socat-recv-$port" "$to" socat -u "TCP-LISTEN:$port,bind=$addr,reuseaddr" "CREATE:$dst"
+  spawn helper "socat-recv-$port" "$to" socat -u "$listen,reuseaddr" "CREATE:$dst"
   rpid=$SPAWN_PID
   wait_for 10 tcp_listening "$to" "$port" || die "receiver (socat) did not listen on $addr:$port in $to"
   t0=$(now_ms)
-  ip netns exec "$from" timeout 120 socat -u "OPEN:$src" "TCP:$addr:$port,connect-timeout=10" ||
+  ip netns exec "$from" timeout 120 socat -u "OPEN:$src" "$connect,connect-timeout=10" ||
     die "sending ${mib} MiB from $from to $addr:$port failed or timed out"
   reap "$rpid" 60 || die "receiver socat ($to $addr:$port) still running 60 s after the sender finished"
   secs=$(since "$t0")
@@ -613,7 +829,8 @@ tcp_transfer() {
   h2=$(sha256sum <"$dst" | cut -d' ' -f1)
   [[ $h1 == "$h2" ]] ||
     die "sha256 mismatch for ${mib} MiB $from -> $addr: sent $h1, received $h2 ($(stat -c %s "$dst") bytes)"
-  info "transfer ${mib} MiB $from -> $addr:$port: sha256 ok ($h1), ${secs} s, $(awk -v m="$mib" -v s="$secs" 'BEGIN { if (s > 0) printf "%.0f", m * 8 * 1.048576 / s; else print "inf" }') Mbit/s"
+  TRANSFER_SECS=$secs TRANSFER_MBPS=$(mbit_per_s "$mib" "$secs")
+  info "transfer ${mib} MiB $from -> $addr:$port: sha256 ok ($h1), ${secs} s, $TRANSFER_MBPS Mbit/s"
   rm -f "$src" "$dst"
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# test_attack_flood.sh — issue 4, attack 4: a handshake flood at the highest rate this machine
+# ctest: serial (flood rate, ping loss and CPU bounds)
+# test_attack_flood.sh — a handshake flood at the highest rate this machine
 # can send, while the tunnel carries pings.
 #
 # The limits under test (docs/PROTOCOL.md 8.3, src/protocol/constants.h): at most 20000
@@ -167,14 +168,9 @@ CAP=$E2E_TMP/handshake.jsonl
 sniff_start "$NS_A" veth0 "$CAP" --payload
 REC_PID=$SNIFF_PID
 DAEMON_PREFIX=(nice -n "$DAEMON_NICE") # (nice execs: the PID stays squtun's)
-start_daemon "$NS_B" -v -l 7777 -i tun0 -k "$KEY" --pidfile "$PF_B"
-PID_B=$DAEMON_PID
-wait_for 10 udp_listening "$NS_B" 7777 || die "B does not listen"
-start_daemon "$NS_A" -v -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY" --pidfile "$PF_A"
-PID_A=$DAEMON_PID
+start_pair -v -l 7777 -i tun0 -k "$KEY" --pidfile "$PF_B" -- \
+  -v -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY" --pidfile "$PF_A"
 DAEMON_PREFIX=()
-wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "no tunnel"
-wait_for 5 ns_ping "$NS_B" 10.99.0.1 || die "B cannot reach A"
 sniff_stop "$REC_PID" "$CAP"
 # the genuine initiations of both ends, as 64-byte records
 "$PYTHON" - "$CAP" "$E2E_TMP/init-A.bin" "$E2E_TMP/init-B.bin" <<'EOF'

@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# test_attack_junk.sh — issue 4, attack 3: junk of every size, from the peer's address and
-# from others, at both a passive and a static end of a live tunnel.
+# ctest: serial (junk at full speed, memory growth bound)
+# test_attack_junk.sh — junk of every size, from the peer's address and from others, at a
+# passive end before it has a peer and at both a passive and a static end of a live tunnel.
 #
 #   A 198.18.0.1 (+ .3, .4 for the attacker)  ----veth0----  B 198.18.0.2 (+ .5, .6)
 #   squtun -l 7778 -p 198.18.0.2 -r 7777                      squtun -l 7777 (passive)
 #
+# 0. To passive B before A runs, from 198.18.0.1:9999, three of each: 1 byte, a 4-byte
+#    initiation, data with its reserved bytes set, an unknown type, well-sized initiation,
+#    response, keepalive and data messages with random contents, 1400 random bytes.  Checked:
+#    B answers none (capture on its veth over the junk and 2.5 s after), lives, counts each
+#    as exactly one drop (malformed and bad_mac among them), adopts no peer (`squtun show`:
+#    peer (none yet), session down; B cannot ping A).  Then A starts and the tunnel comes up.
 # 1. To passive B: every UDP payload size 0..65507 once, in random order (65508 datagrams,
 #    2 GiB), plus 2000 each of well-sized initiations (64 bytes), responses (60) and
 #    keepalive-sized data (32), rotating over the sources 198.18.0.1:7778 (A's own address and
@@ -28,6 +35,7 @@
 # cross the tunnel both ways.
 #
 # usage: bash test_attack_junk.sh [path/to/squtun]
+# shellcheck disable=SC2034  # arrays filled by name (snapshot) look unused to shellcheck
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=tests/e2e/attack_lib.sh
@@ -50,13 +58,58 @@ ip -n "$NS_B" addr add 198.18.0.5/24 dev veth0
 ip -n "$NS_B" addr add 198.18.0.6/24 dev veth0
 tunnel_ends
 
-start_daemon "$NS_B" -v -l 7777 -i tun0 -k "$KEY" --pidfile "$PF_B"
-PID_B=$DAEMON_PID
-wait_for 10 udp_listening "$NS_B" 7777 || die "B does not listen"
-start_daemon "$NS_A" -v -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY" --pidfile "$PF_A"
-PID_A=$DAEMON_PID
-wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "no tunnel"
-wait_for 5 ns_ping "$NS_B" 10.99.0.1 || die "B cannot reach A"
+start_b -v -l 7777 -i tun0 -k "$KEY" --pidfile "$PF_B"
+
+# junk_kind NAME — datagram NAME on stdout: malformed ones, and well-sized messages of each type
+# with random contents
+junk_kind() {
+  case $1 in
+    1-byte) printf '\x01' ;;
+    short-initiation) printf '\x01\x00\x00\x00' ;;
+    reserved-bytes-set) printf '\x03\x01\x02\x03'; head -c 60 /dev/urandom ;;
+    unknown-type) printf '\x07\x00\x00\x00'; head -c 60 /dev/urandom ;;
+    initiation-64) printf '\x01\x00\x00\x00'; head -c 60 /dev/urandom ;;
+    response-60) printf '\x02\x00\x00\x00'; head -c 56 /dev/urandom ;;
+    keepalive-32) printf '\x03\x00\x00\x00'; head -c 28 /dev/urandom ;;
+    data-116) printf '\x03\x00\x00\x00'; head -c 112 /dev/urandom ;;
+    random-1400) head -c 1400 /dev/urandom ;;
+  esac
+}
+JUNK_KINDS=(1-byte short-initiation reserved-bytes-set unknown-type initiation-64 response-60 keepalive-32 data-116 random-1400)
+
+step "0. junk of every kind to passive B before it has a peer"
+declare -A B0 B1
+snapshot B0 "$NS_B" "$PF_B"
+sniff_start "$NS_B" veth0 "$E2E_TMP/watch-no-peer.jsonl" --src 198.18.0.2
+WATCH_PID=$SNIFF_PID
+for kind in "${JUNK_KINDS[@]}"; do
+  for try in 1 2 3; do
+    # from a file, so socat reads it in one piece and sends one datagram
+    junk_kind "$kind" >"$E2E_TMP/junk.bin"
+    ip netns exec "$NS_A" socat -u "OPEN:$E2E_TMP/junk.bin" "UDP:198.18.0.2:7777,sourceport=9999,reuseaddr" ||
+      die "sending junk '$kind' (try $try) failed"
+  done
+done
+SENT=$((${#JUNK_KINDS[@]} * 3))
+all_dropped() { snapshot B1 "$NS_B" "$PF_B"; (($(drops_total B1) - $(drops_total B0) >= SENT)); }
+wait_for 10 all_dropped || die "$SENT junk datagrams sent, B counted $(($(drops_total B1) - $(drops_total B0))) drops ($(drops_delta_line B1 B0))"
+sleep 2.5 # observation window after the junk (longer than the 2 s passive-keepalive timer)
+sniff_stop "$WATCH_PID" "$E2E_TMP/watch-no-peer.jsonl"
+snapshot B1 "$NS_B" "$PF_B"
+info "B's drops for $SENT junk datagrams: $(drops_delta_line B1 B0)"
+proc_alive "$PID_B" || die "B died on junk"
+[[ $(captured "$E2E_TMP/watch-no-peer.jsonl") == 0 ]] || die "B answered junk:"$'\n'"$(head -n 5 "$E2E_TMP/watch-no-peer.jsonl")"
+[[ $(($(drops_total B1) - $(drops_total B0))) == "$SENT" ]] || die "$SENT junk datagrams, $(($(drops_total B1) - $(drops_total B0))) drops ($(drops_delta_line B1 B0))"
+for c in drop_malformed drop_bad_mac; do
+  (($(delta B1 B0 "$c") > 0)) || die "$c did not rise ($(drops_delta_line B1 B0))"
+done
+[[ ${B1[peer]} == "(none yet)" && ${B1[session]} == down ]] || die "junk gave B a peer (${B1[peer]}) or a session (${B1[session]})"
+! ns_ping "$NS_B" 10.99.0.1 || die "B reached 10.99.0.1 with no real peer"
+RESULTS+=("$(printf '%-12s %6d sent, no peer yet: no answer, no peer adopted; drops %s' no-peer-B "$SENT" "$(drops_delta_line B1 B0)")")
+pass "${#JUNK_KINDS[@]} kinds of junk x3 before any peer: no answer, B alive, every one counted, no peer adopted"
+
+step "the real A connects"
+connect_a -v -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY" --pidfile "$PF_A"
 
 # live_session NS SRC — "INDEX_HEX COUNTER" of the newest data message SRC sends (captured in NS
 # while pinging): the receiver's live session index, and a counter just behind its window's top

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_attack_reflection.sh — issue 4, attack 2: a daemon's own datagrams sent back to it from
+# test_attack_reflection.sh — a daemon's own datagrams sent back to it from
 # its peer's address.  Both ends hold the same PSK, so "authentic" alone would accept them;
 # the protocol refuses them by the instance tag in every initiation (reflected), by separate
 # keys per direction and indices per end (a data message names the *peer's* index:
@@ -86,12 +86,7 @@ step "record a session"
 CAP=$E2E_TMP/session.jsonl
 sniff_start "$NS_A" veth0 "$CAP" --payload
 REC_PID=$SNIFF_PID
-start_daemon "$NS_B" "${ARGS_B[@]}"
-PID_B=$DAEMON_PID
-wait_for 10 udp_listening "$NS_B" 7777 || die "B does not listen"
-start_daemon "$NS_A" "${ARGS_A[@]}"
-PID_A=$DAEMON_PID
-wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "no tunnel"
+start_pair "${ARGS_B[@]}" -- "${ARGS_A[@]}"
 ping_report "$NS_A" 10.99.0.2 5
 ping_report "$NS_B" 10.99.0.1 5
 transfers_both_ways 1 5001

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# test_attack_replay.sh — issue 4, attack 1: a recorded session replayed from the peer's own
+# ctest: long (three recorded sessions replayed both ways)
+# test_attack_replay.sh — a recorded session replayed from the peer's own
 # address and port, while the tunnel runs.
 #
 # The underlay link is captured (AF_PACKET, attack.py sniff) from before the daemons start, so
@@ -122,12 +123,7 @@ replay_case() {
   step "$name: record a session (handshake, keepalives, data)"
   sniff_start "$NS_A" veth0 "$cap" --payload
   local rec_pid=$SNIFF_PID
-  start_daemon "$NS_B" "${ARGS_B[@]}" --pidfile "$PF_B"
-  PID_B=$DAEMON_PID LOG_B=$DAEMON_LOG
-  wait_for 10 udp_listening "$NS_B" 7777 || die "B does not listen"
-  start_daemon "$NS_A" "${ARGS_A[@]}" --pidfile "$PF_A"
-  PID_A=$DAEMON_PID LOG_A=$DAEMON_LOG
-  wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "$name: no tunnel"
+  start_pair "${ARGS_B[@]}" --pidfile "$PF_B" -- "${ARGS_A[@]}" --pidfile "$PF_A"
   ping_report "$NS_A" 10.99.0.2 5
   ping_report "$NS_B" 10.99.0.1 5
   transfers_both_ways 1 5001

@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# test_attack_wrongkey.sh — issue 4, attack 5: a peer with another key gets no answer and
-# leaves no state behind.
+# test_attack_wrongkey.sh — a peer with another key gets no answer and leaves no state behind.
 #
 # A runs the real protocol (-p B, -a 1, pinging through its tunnel so it keeps initiating)
 # under a key of its own; B runs under the site key.
@@ -13,7 +12,10 @@
 #      a response or data; neither end answers the other (responses_sent 0 on both), both
 #      count the other's initiations as bad_mac, no handshake, session down.
 # After each, the wrong-key A is replaced by the real A (site key): the tunnel comes up at
-# once, and sha256-checked transfers cross it both ways.
+# once, and sha256-checked transfers cross it both ways.  Beside passive B's live session with
+# the real A, a wrong-key end (another port and TUN device in A's namespace, -a 1) initiates
+# to B: B counts its initiations as bad_mac, keeps the real A as its peer (`squtun show`, its
+# log) and still reaches A.
 #
 # usage: bash test_attack_wrongkey.sh [path/to/squtun]
 # shellcheck source=tests/e2e/lib.sh
@@ -36,9 +38,7 @@ wrong_key_case() {
   local -A sa sb
   local watch=$E2E_TMP/watch-$name.jsonl tun0
   step "$name: B under the site key, A under another key"
-  start_daemon "$NS_B" -v -l 7777 -i tun0 -k "$KEY" --pidfile "$PF_B" "$@"
-  local pid_b=$DAEMON_PID
-  wait_for 10 udp_listening "$NS_B" 7777 || die "B does not listen"
+  start_b -v -l 7777 -i tun0 -k "$KEY" --pidfile "$PF_B" "$@"
   tun0=$(tun_rx "$NS_B")
   sniff_start "$NS_A" veth0 "$watch"
   local watch_pid=$SNIFF_PID
@@ -84,17 +84,35 @@ wrong_key_case() {
   pass "$name: no answer and no state for the wrong-key peer (B's bad_mac ${sb[drop_bad_mac]})"
 
   step "$name: the real A (site key) connects at once"
-  local t0
-  start_daemon "$NS_A" -v -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY" --pidfile "$PF_A"
-  pid_a=$DAEMON_PID
-  t0=$(now_ms)
-  wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "$name: the real A cannot reach B after the wrong-key one"
-  info "$name: tunnel up $(since "$t0") s after the real A started"
-  wait_for 5 ns_ping "$NS_B" 10.99.0.1 || die "$name: B cannot reach the real A"
+  connect_a -v -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY" --pidfile "$PF_A"
   [[ $(show_counter "$NS_B" "$PF_B" peer) == 198.18.0.1:7778 ]] || die "$name: B's peer is not the real A"
   transfers_both_ways 4 5001
-  stop_daemon "$pid_a" TERM
-  stop_daemon "$pid_b" TERM
+  if [[ $# -eq 0 ]]; then
+    wrong_key_beside_session "$name"
+  fi
+  stop_daemon "$PID_A" TERM
+  stop_daemon "$PID_B" TERM
+}
+
+# wrong_key_beside_session NAME — during passive B's live session with the real A, a wrong-key
+# end (another port and TUN device in A's namespace, -a 1) initiates to B: B counts its
+# initiations as bad_mac and keeps the real A as its peer
+wrong_key_beside_session() {
+  local name=$1 bad0
+  step "$name: a wrong-key end beside the live session"
+  bad0=$(show_counter "$NS_B" "$PF_B" drop_bad_mac)
+  start_daemon "$NS_A" -v -l 7791 -p 198.18.0.2 -r 7777 -a 1 -i "sqw$$" -k "$WRONG" --pidfile "$(pidfile_for wrong)"
+  local pid_w=$DAEMON_PID
+  bad_mac_above() { (($(show_counter "$NS_B" "$PF_B" drop_bad_mac) > $1)); }
+  wait_for 10 bad_mac_above $((bad0 + 1)) || die "$name: B did not count the wrong-key end's initiations as bad_mac"
+  stop_daemon "$pid_w" TERM
+  ping_report "$NS_B" 10.99.0.1 5
+  [[ $(show_counter "$NS_B" "$PF_B" peer) == 198.18.0.1:7778 ]] ||
+    die "$name: B's peer is $(show_counter "$NS_B" "$PF_B" peer), not the real A, after the wrong-key end"
+  if grep -i 'peer is now' "$LOG_B" | grep -q ':7791'; then
+    die "$name: B adopted the wrong-key end as its peer: $(grep -i 'peer is now' "$LOG_B")"
+  fi
+  pass "$name: B counted the wrong-key end's initiations (bad_mac $bad0 -> $(show_counter "$NS_B" "$PF_B" drop_bad_mac)) and kept the real A"
 }
 
 wrong_key_case passive

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_clock_skew.sh — the seed's time-skew check, -c SECS, with one end's wall clock moved by
+# test_clock_skew.sh — the time-skew check, -c SECS, with one end's wall clock moved by
 # libfaketime (monotonic clock untouched, so the daemon's timers run normally):
 #   1. A one hour ahead, both ends -c 30: no handshake completes, the clock_skew counter rises
 #   2. the same clocks without -c: the tunnel works (clocks need not agree)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: machine (installs the package: /usr/sbin, /run/squtun, users and groups)
 # test_deb.sh — `make deb` builds squtun_VERSION-1_ARCH.deb through CPack; it installs with
 # `dpkg -i` and with `apt-get install ./squtun_*.deb` (offline: its dependencies are already
 # installed), puts /usr/sbin/squtun, the gzipped man page, the tmpfiles.d entry (and the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: machine (pid files in /run/squtun)
 # test_detach_pidfile.sh — squtun without -f: the launcher returns only once the tunnel is set
 # up (exit 0), the daemon runs detached and its pid file holds its PID; SIGTERM and SIGINT end
 # it and remove the pid file.

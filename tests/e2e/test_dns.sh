@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: machine long (/etc/netns/NS/hosts; waits for address changes to be followed)
 # test_dns.sh — -p NAME follows a peer whose address changes (dynamic DNS).
 #
 # A knows B only as peer.squtun.test, from A's own /etc/hosts (ip netns exec bind-mounts

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# test_fault_clock.sh — issue 4, fault 9: wrong and stepping wall clocks, moved with
+# ctest: long (timer-driven clock steps and restarts)
+# test_fault_clock.sh — wrong and stepping wall clocks, moved with
 # libfaketime (Debian's faketime package); the monotonic clock, which drives every timer, is
 # left alone (FAKETIME_DONT_FAKE_MONOTONIC=1).  No test hook in the code.
 #
@@ -217,11 +218,10 @@ stop_daemon "$PID_B" TERM
 step "3. no -c: A's clock steps back 600 s while it runs"
 set_offset 0
 ARGS_A=(-v -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY" --pidfile "$PF_A")
-start_daemon "$NS_B" -v -l 7777 -i tun0 -k "$KEY" --pidfile "$PF_B"
-PID_B=$DAEMON_PID LOG_B=$DAEMON_LOG
-wait_for 10 udp_listening "$NS_B" 7777 || die "B does not listen"
-start_a_stepped
-wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "no tunnel before the step"
+start_b -v -l 7777 -i tun0 -k "$KEY" --pidfile "$PF_B"
+stepped_clock
+connect_a "${ARGS_A[@]}"
+DAEMON_PREFIX=()
 spawn helper ping-step "$NS_A" ping -D -n -i 0.1 -W 1 10.99.0.2
 PSTEP=$SPAWN_PID PLOG=$SPAWN_LOG
 t0=$(now_ms)
@@ -332,11 +332,10 @@ stop_daemon "$PID_B" TERM
 step "4. -c 30: A starts 20 s ahead, NTP steps it back to the true time"
 set_offset 20
 ARGS_A=(-v -c 30 -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY" --pidfile "$PF_A")
-start_daemon "$NS_B" -v -c 30 -l 7777 -i tun0 -k "$KEY" --pidfile "$PF_B"
-PID_B=$DAEMON_PID LOG_B=$DAEMON_LOG
-wait_for 10 udp_listening "$NS_B" 7777 || die "B does not listen"
-start_a_stepped
-wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "4: no tunnel with A 20 s ahead and -c 30"
+start_b -v -c 30 -l 7777 -i tun0 -k "$KEY" --pidfile "$PF_B"
+stepped_clock
+connect_a "${ARGS_A[@]}"
+DAEMON_PREFIX=()
 set_offset 0
 info "4: A's clock stepped back 20 s, to the true time"
 ping_report "$NS_A" 10.99.0.2 5

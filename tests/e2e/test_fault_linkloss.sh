@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# test_fault_linkloss.sh — issue 4, fault 7: the underlay link goes down for 30 s while pings
+# ctest: long (two 30 s link outages)
+# test_fault_linkloss.sh — the underlay link goes down for 30 s while pings
 # run through the tunnel, then comes back: traffic must resume within 5 s of the link's return.
 #
 # `ip link set veth0 down` in one namespace (the veth peer loses its carrier too, so both ends
@@ -29,16 +30,10 @@ PORT=5000
 
 # link_case TAG LABEL DOWN_NS — ARGS_A / ARGS_B
 link_case() {
-  local tag=$1 label=$2 down_ns=$3 t_down t_up ra rb gap pa pb la lb pid_a pid_b
+  local tag=$1 label=$2 down_ns=$3 t_down t_up ra rb gap pa pb la lb
   local -A a0 a1 b0 b1
   step "$label"
-  start_daemon "$NS_B" "${ARGS_B[@]}" --pidfile "$PF_B"
-  pid_b=$DAEMON_PID
-  wait_for 10 udp_listening "$NS_B" 7777 || die "B does not listen"
-  start_daemon "$NS_A" "${ARGS_A[@]}" --pidfile "$PF_A"
-  pid_a=$DAEMON_PID
-  wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "$label: no tunnel"
-  wait_for 5 ns_ping "$NS_B" 10.99.0.1 || die "$label: B cannot reach A"
+  start_pair "${ARGS_B[@]}" --pidfile "$PF_B" -- "${ARGS_A[@]}" --pidfile "$PF_A"
   spawn helper "ping-a-$tag" "$NS_A" ping -D -n -i 0.2 -W 1 10.99.0.2
   pa=$SPAWN_PID la=$SPAWN_LOG
   spawn helper "ping-b-$tag" "$NS_B" ping -D -n -i 0.2 -W 1 10.99.0.1
@@ -71,15 +66,15 @@ link_case() {
     die "$label: pings were answered during the outage (longest gap only $gap s); the link was not down"
   awk -v a="$ra" -v b="$rb" -v l="$RESUME_LIMIT" 'BEGIN { exit !(a <= l && b <= l) }' ||
     die "$label: traffic resumed only after $ra s (A -> B) and $rb s (B -> A); the limit is $RESUME_LIMIT s"
-  { proc_alive "$pid_a" && proc_alive "$pid_b"; } || die "$label: a daemon died during the outage"
+  { proc_alive "$PID_A" && proc_alive "$PID_B"; } || die "$label: a daemon died during the outage"
   PORT=$((PORT + 1))
   tcp_transfer "$NS_A" "$NS_B" 10.99.0.2 "$PORT" 4
   PORT=$((PORT + 1))
   tcp_transfer "$NS_B" "$NS_A" 10.99.0.1 "$PORT" 4
   RESULTS+=("$(printf '%-40s outage %6s s; resumed %s s (A->B), %s s (B->A) after the link came back' "$label" "$gap" "$ra" "$rb")")
   pass "$label: traffic back $ra s / $rb s after the link returned (limit $RESUME_LIMIT s)"
-  stop_daemon "$pid_a" TERM
-  stop_daemon "$pid_b" TERM
+  stop_daemon "$PID_A" TERM
+  stop_daemon "$PID_B" TERM
 }
 
 ARGS_A=(-v -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY")

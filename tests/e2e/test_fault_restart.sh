@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# test_fault_restart.sh — issue 4, fault 6: either end restarted while traffic flows, the other
+# ctest: long (four restarts under a paced stream)
+# test_fault_restart.sh — either end restarted while traffic flows, the other
 # end untouched.  (test_restart.sh restarts each end with pings running and polls until one
 # passes; this test keeps a TCP stream in flight across the restart and times the outage from
 # a continuous ping.)
@@ -89,9 +90,8 @@ restart_case() {
 STATIC_A=(-v -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY")
 STATIC_B=(-v -l 7777 -p 198.18.0.1 -r 7778 -i tun0 -k "$KEY")
 step "static pair"
-start_end B "${STATIC_B[@]}"
-start_end A "${STATIC_A[@]}"
-wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "static pair: no tunnel"
+start_pair "${STATIC_B[@]}" --pidfile "$PF_B" -- "${STATIC_A[@]}" --pidfile "$PF_A"
+PID_OF=([A]=$PID_A [B]=$PID_B)
 restart_case "static pair, B crashed and restarted" B "${STATIC_B[@]}"
 restart_case "static pair, A crashed and restarted" A "${STATIC_A[@]}"
 tcp_transfer "$NS_B" "$NS_A" 10.99.0.1 5001 4
@@ -101,9 +101,8 @@ stop_daemon "${PID_OF[B]}" TERM
 PASSIVE_B=(-v -l 7777 -i tun0 -k "$KEY")
 ACTIVE_A=(-v -l 7778 -p 198.18.0.2 -r 7777 -a 2 -i tun0 -k "$KEY")
 step "passive B, active A (-a 2)"
-start_end B "${PASSIVE_B[@]}"
-start_end A "${ACTIVE_A[@]}"
-wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "passive pair: no tunnel"
+start_pair "${PASSIVE_B[@]}" --pidfile "$PF_B" -- "${ACTIVE_A[@]}" --pidfile "$PF_A"
+PID_OF=([A]=$PID_A [B]=$PID_B)
 restart_case "passive pair, passive B crashed, restarted" B "${PASSIVE_B[@]}"
 restart_case "passive pair, active A crashed, restarted" A "${ACTIVE_A[@]}"
 tcp_transfer "$NS_B" "$NS_A" 10.99.0.1 5002 4

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# test_ifupdown.sh — the seed's Debian stanza, as written, brings the tunnel up with
+# ctest: machine (make install, users, group tun, /dev/net/tun, /run/squtun)
+# test_ifupdown.sh — the Debian stanza of README.md, as written, brings the tunnel up with
 # `ifup tun0` and down with `ifdown tun0` at both ends (two namespaces joined by a veth):
 #
 #   iface tun0 inet static
@@ -15,8 +16,8 @@
 #
 # Only the addresses change: the tunnel gets 10.99.0.1 / 10.99.0.2 in 10.99.0.0/24 (network
 # and broadcast to match), the peer is the other end's underlay address in 198.18.0.0/15.
-# The other end swaps the ports (3457 -p A -r 3456), as the seed says. tunctl (uml-utilities),
-# ifconfig (net-tools), su, the key path, the pid file path and the flags are the seed's.
+# The other end swaps the ports (3457 -p A -r 3456), as README.md says. tunctl (uml-utilities),
+# ifconfig (net-tools), su, the key path, the pid file path and the flags are the stanza's.
 # (Debian's tunctl makes TAP devices: squtun uses such a device as TAP, so both ends carry
 # Ethernet frames; ping across still has to work, also with packets of tun0's full MTU.)
 # Also: one end goes down and comes back while the other keeps running; the stanza in
@@ -35,12 +36,12 @@
 #   /etc/network  the end's own interfaces file and empty hook directories: ifup reads only
 #                 the stanza above, and no hook of this machine runs;
 #   /run          ifupdown's state (/run/network) and /var/run/squtun (/var/run is /run):
-#                 the seed's pid file is /var/run/squtun/squtun-tun0.pid at BOTH ends (same
+#                 the stanza's pid file is /var/run/squtun/squtun-tun0.pid at BOTH ends (same
 #                 interface name), so each end needs its own /var/run/squtun (root:tun,
 #                 01775, as `make install` makes it) or the two daemons would write, and the
 #                 `down` lines kill, the same file;
 #   /usr/local    sbin/squtun (the binary under test) and etc/squtun/mytunnel.key (owned by
-#                 squtun, mode 0600), the seed's paths, without touching this machine's.
+#                 squtun, mode 0600), the stanza's paths, without touching this machine's.
 # ifup and ifdown run there through nsenter into the holder's mount and network namespaces.
 #
 # usage: bash test_ifupdown.sh [path/to/squtun]
@@ -123,7 +124,7 @@ pass "$U (uid $U_UID, groups $(id -nG "$U")); $TUNDEV $(stat -c '%U:%G %a' "$TUN
 step "two ends: namespaces, stanzas, private /etc/network, /run and /usr/local"
 netns_pair
 
-# The shared /usr/local: the binary under test and the key, at the seed's paths.
+# The shared /usr/local: the binary under test and the key, at the stanza's paths.
 USRLOCAL=$E2E_TMP/usr-local
 mkdir -p "$USRLOCAL/sbin" "$USRLOCAL/etc/squtun"
 chmod 0755 "$USRLOCAL" "$USRLOCAL/sbin" "$USRLOCAL/etc" "$USRLOCAL/etc/squtun"
@@ -131,7 +132,7 @@ install -m 0755 "$SQUTUN" "$USRLOCAL/sbin/squtun"
 make_key "$USRLOCAL/etc/squtun/mytunnel.key" "$U"
 [[ $(stat -c '%U %a' "$USRLOCAL/etc/squtun/mytunnel.key") == "$U 600" ]] || die "key file is not $U 0600"
 
-# stanza ADDR NET BCAST LPORT PEER RPORT — the seed's stanza with these addresses and ports
+# stanza ADDR NET BCAST LPORT PEER RPORT — the stanza with these addresses and ports
 stanza() {
   local addr=$1 net=$2 bcast=$3 lport=$4 peer=$5 rport=$6
   cat <<EOF
@@ -148,18 +149,19 @@ iface tun0 inet static
 EOF
 }
 
-# The seed's own text, if ../shared/SEED.md is beside the repository: the stanza above with
-# the seed's addresses must be it, line for line (indentation aside).
-SEED=$REPO_ROOT/../shared/SEED.md
-if [[ -f $SEED ]]; then
-  sed -n '/^ *iface tun0 inet static/,/post-down tunctl -d tun0/p' "$SEED" | sed 's/^ *//' >"$E2E_TMP/seed.stanza"
+# The stanza squtun keeps from SquTUN, whose documentation is ../shared/SEED.md when that is
+# beside the repository: the stanza above with that text's addresses must be it, line for line
+# (indentation aside).
+SQUTUN_DOC=$REPO_ROOT/../shared/SEED.md
+if [[ -f $SQUTUN_DOC ]]; then
+  sed -n '/^ *iface tun0 inet static/,/post-down tunctl -d tun0/p' "$SQUTUN_DOC" | sed 's/^ *//' >"$E2E_TMP/squtun-doc.stanza"
   stanza 1.2.3.4 1.2.3.0 1.2.3.255 3456 18.2.3.4 3457 | sed 's/^ *//' >"$E2E_TMP/ours.stanza"
-  [[ -s $E2E_TMP/seed.stanza ]] || die "no 'iface tun0 inet static' stanza found in $SEED"
-  diff -u "$E2E_TMP/seed.stanza" "$E2E_TMP/ours.stanza" >"$E2E_LOGS/stanza.diff" ||
-    die "the stanza used here is not the seed's:"$'\n'"$(cat "$E2E_LOGS/stanza.diff")"
-  pass "the stanza is the seed's ($SEED), only addresses replaced"
+  [[ -s $E2E_TMP/squtun-doc.stanza ]] || die "no 'iface tun0 inet static' stanza found in $SQUTUN_DOC"
+  diff -u "$E2E_TMP/squtun-doc.stanza" "$E2E_TMP/ours.stanza" >"$E2E_LOGS/stanza.diff" ||
+    die "the stanza used here is not SquTUN's:"$'\n'"$(cat "$E2E_LOGS/stanza.diff")"
+  pass "the stanza is SquTUN's ($SQUTUN_DOC), only addresses replaced"
 else
-  info "$SEED not found: the stanza is not compared with the seed's text"
+  info "$SQUTUN_DOC not found: the stanza is not compared with SquTUN's text"
 fi
 
 # packaging/interfaces.example holds the same stanza (documentation addresses), and as a
@@ -168,13 +170,13 @@ EXAMPLE=$REPO_ROOT/packaging/interfaces.example
 grep -v '^#' "$EXAMPLE" | sed -n '/^iface tun0 inet static/,/post-down/p' | sed 's/^ *//' >"$E2E_TMP/example.stanza"
 stanza 10.99.0.1 10.99.0.0 10.99.0.255 3456 198.51.100.2 3457 | sed 's/^ *//' >"$E2E_TMP/ours.stanza"
 diff -u "$E2E_TMP/example.stanza" "$E2E_TMP/ours.stanza" >"$E2E_LOGS/example.diff" ||
-  die "packaging/interfaces.example's stanza is not the seed's:"$'\n'"$(cat "$E2E_LOGS/example.diff")"
+  die "packaging/interfaces.example's stanza is not the one tested here:"$'\n'"$(cat "$E2E_LOGS/example.diff")"
 sed -n '/^# iface tun0 inet static/,/^#   post-down/p' "$EXAMPLE" | tail -n 7 | sed 's/^# \{0,1\}//' >"$E2E_TMP/variant.stanza"
 if ! grep -q '^iface tun0 inet static' "$E2E_TMP/variant.stanza" ||
   ! grep -q 'ip tuntap add dev tun0 mode tun' "$E2E_TMP/variant.stanza"; then
   die "no iproute2 (ip tuntap ... mode tun) variant found in $EXAMPLE:"$'\n'"$(cat "$E2E_TMP/variant.stanza")"
 fi
-pass "packaging/interfaces.example: the seed's stanza, and an iproute2 variant"
+pass "packaging/interfaces.example: the same stanza, and an iproute2 variant"
 
 # variant_stanza ADDR LPORT PEER RPORT — the example's iproute2 variant for one end
 variant_stanza() {
@@ -233,7 +235,7 @@ tun_kind() {
   if (((flags & 0x0002) != 0)); then echo TAP; else echo TUN; fi
 }
 
-# pidfile_of NAME — the seed's pid file of end NAME, as seen from here
+# pidfile_of NAME — the stanza's pid file of end NAME, as seen from here
 pidfile_of() { echo "${PRIV[$1]}/run/squtun/squtun-tun0.pid"; }
 
 # ifup_end NAME NS KIND — `ifup tun0`; then checks device (KIND: TAP or TUN), address, MTU,

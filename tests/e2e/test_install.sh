@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# test_install.sh — `make install` as root, as the seed says, then `make uninstall`:
+# ctest: machine (make install into /usr/local, /run/squtun, users and groups)
+# test_install.sh — `make install` as root, as README.md says, then `make uninstall`:
 #   /usr/local/sbin/squtun (root:root 0755, the binary under test), the man page
 #   /usr/local/share/man/man8/squtun.8 (0644, found by `man squtun`), the tmpfiles.d entry
 #   /usr/lib/tmpfiles.d/squtun.conf, group tun (created if missing), /var/run/squtun

@@ -96,34 +96,12 @@ ping_report "$NS_A" "$IN4_B" 5
 ping_report "$NS_A" "$IN6_B" 5
 ping_report "$NS_B" "$IN6_A" 5
 
-# tcp6_transfer FROM_NS TO_NS TO_ADDR PORT MIB — lib.sh's tcp_transfer, for an IPv6 address
-tcp6_transfer() {
-  local from=$1 to=$2 addr=$3 port=$4 mib=$5
-  local src=$E2E_TMP/xfer6-$port.src dst=$E2E_TMP/xfer6-$port.dst rpid t0 secs h1 h2
-  head -c "${mib}M" /dev/urandom >"$src"
-  rm -f "$dst"
-  spawn helper "socat6-recv-$port" "$to" socat -u "TCP6-LISTEN:$port,bind=[$addr],reuseaddr" "CREATE:$dst"
-  rpid=$SPAWN_PID
-  wait_for 10 tcp_listening "$to" "$port" || die "receiver (socat) did not listen on [$addr]:$port in $to"
-  t0=$(now_ms)
-  ip netns exec "$from" timeout 120 socat -u "OPEN:$src" "TCP6:[$addr]:$port,connect-timeout=10" ||
-    die "sending ${mib} MiB from $from to [$addr]:$port failed or timed out"
-  reap "$rpid" 60 || die "receiver socat ($to [$addr]:$port) still running 60 s after the sender finished"
-  secs=$(since "$t0")
-  [[ $WAIT_STATUS == 0 ]] || die "receiver socat exited with status $WAIT_STATUS"
-  h1=$(sha256sum <"$src" | cut -d' ' -f1)
-  h2=$(sha256sum <"$dst" | cut -d' ' -f1)
-  [[ $h1 == "$h2" ]] ||
-    die "sha256 mismatch for ${mib} MiB $from -> [$addr]: sent $h1, received $h2 ($(stat -c %s "$dst") bytes)"
-  info "transfer ${mib} MiB $from -> [$addr]:$port: sha256 ok ($h1), ${secs} s"
-  rm -f "$src" "$dst"
-}
 rx0=$(link_stat "$NS_B" veth0 rx_bytes)
 tun_rx0=$(link_stat "$NS_B" tun0 rx_bytes)
-tcp6_transfer "$NS_A" "$NS_B" "$IN6_B" 5001 16
+tcp_transfer "$NS_A" "$NS_B" "$IN6_B" 5001 16
 (($(link_stat "$NS_B" veth0 rx_bytes) - rx0 >= 16 * 1024 * 1024)) || die "the transfer did not cross the IPv6 veth"
 (($(link_stat "$NS_B" tun0 rx_bytes) - tun_rx0 >= 16 * 1024 * 1024)) || die "the transfer did not come out of B's tun0"
-tcp6_transfer "$NS_B" "$NS_A" "$IN6_A" 5002 4
+tcp_transfer "$NS_B" "$NS_A" "$IN6_A" 5002 4
 stop_daemon "$PID_A" TERM
 stop_daemon "$PID_B" TERM
 pass "IPv6 underlay with -b: ping, ping -6, 16 MiB + 4 MiB over inner IPv6 sha256-checked"
@@ -138,20 +116,14 @@ pass "-b with a foreign address refused at start"
 
 # ---------------------------------------------------------------------------------------------
 step "2. a passive end learns an IPv6 peer"
-start_daemon "$NS_B" "$(pidfile b)" -v -l 7777 -i tun0 -k "$KEY"
-PID_B=$DAEMON_PID
-LOG_B=$DAEMON_LOG
-wait_for 10 udp_listening "$NS_B" 7777 || die "passive B does not listen on 7777"
-start_daemon "$NS_A" "$(pidfile a)" -v -l 7778 -p "$V6_B" -r 7777 -i tun0 -k "$KEY"
-PID_A=$DAEMON_PID
-t0=$(now_ms)
-wait_for 10 v6_ping "$NS_A" "$IN6_B" || die "no IPv6 ping from the active end to the passive one"
-pass "active -> passive over IPv6 in $(since "$t0") s"
+start_pair "$(pidfile b)" -v -l 7777 -i tun0 -k "$KEY" -- "$(pidfile a)" -v -l 7778 -p "$V6_B" -r 7777 -i tun0 -k "$KEY"
+wait_for 5 v6_ping "$NS_A" "$IN6_B" || die "no IPv6 ping from the active end to the passive one"
+pass "active -> passive over the IPv6 underlay, IPv4 and IPv6 inside"
 learned() { grep -qF "peer is now at [$V6_A]:7778" "$LOG_B"; }
 wait_for 5 learned || die "passive B did not log learning its peer [$V6_A]:7778"
 ping_report "$NS_B" "$IN6_A" 5   # B starts these: it must know where A is
 ping_report "$NS_B" "$IN4_A" 3
-tcp6_transfer "$NS_B" "$NS_A" "$IN6_A" 5003 4
+tcp_transfer "$NS_B" "$NS_A" "$IN6_A" 5003 4
 stop_daemon "$PID_A" TERM
 stop_daemon "$PID_B" TERM
 pass "passive end learned [$V6_A]:7778 and reached it"

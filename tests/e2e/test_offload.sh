@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: serial (offload packet sizes and throughput want the CPU to themselves)
 # test_offload.sh — the data path with TUN and UDP offloads (TSO/USO/checksum on tun0 with a
 # virtio-net header, UDP GSO/GRO on the socket) and with --no-offload, and the two mixed.
 # One pair of namespaces and one pair of persistent tun0 devices (10.99.0.x/30, fd00::x/64)
@@ -71,8 +72,8 @@ make_key "$KEY"
 # ---------------------------------------------------------------------------------------------
 # daemons and their offload state
 
-# start_pair RUN A_OFFLOAD B_OFFLOAD UNDERLAY_FAMILY — (on|off) (on|off) (4|6)
-start_pair() {
+# start_run RUN A_OFFLOAD B_OFFLOAD UNDERLAY_FAMILY — (on|off) (on|off) (4|6)
+start_run() {
   local run=$1 fam=$4 e peer args
   OFFLOAD[a]=$2
   OFFLOAD[b]=$3
@@ -86,7 +87,7 @@ start_pair() {
   done
   for e in a b; do
     if [[ $fam == 6 ]]; then peer=${UL6[$(other "$e")]}; else peer=${UL4[$(other "$e")]}; fi
-    PIDFILE[$e]=$E2E_TMP/$run-$e.pid
+    PIDFILE[$e]=$(pidfile_for "$run-$e")
     args=(--pidfile "${PIDFILE[$e]}" -v -l "${PORT[$e]}" -p "$peer" -r "${PORT[$(other "$e")]}" -i tun0 -k "$KEY")
     [[ ${OFFLOAD[$e]} == on ]] || args+=(--no-offload)
     start_daemon "${NS[$e]}" "${args[@]}"
@@ -99,19 +100,9 @@ start_pair() {
   info "[$run] tunnel up in $(since "$t0") s: A offloads ${OFFLOAD[a]}, B offloads ${OFFLOAD[b]}, IPv$fam underlay, tun0 mtu $MTU"
 }
 
-stop_pair() {
+stop_run() {
   stop_daemon "${PID[a]}" TERM
   stop_daemon "${PID[b]}" TERM
-}
-
-# show_value END KEY — one line of `squtun show` of that end's daemon
-show_value() {
-  local out v
-  out=$(ip netns exec "${NS[$1]}" "$SQUTUN" show tun0 --pidfile "${PIDFILE[$1]}") ||
-    die "squtun show (end $1, pid file ${PIDFILE[$1]}) failed"
-  v=$(sed -n "s/^$2: //p" <<<"$out")
-  [[ -n $v ]] || die "squtun show (end $1) has no '$2' line:"$'\n'"$out"
-  printf '%s\n' "$v"
 }
 
 # ethtool_feature END NAME — on|off as `ethtool -k tun0` shows it
@@ -124,7 +115,7 @@ check_offload_state() {
   for e in a b; do
     want=${OFFLOAD[$e]}
     for k in offload_tun offload_udp_gso offload_udp_gro; do
-      v=$(show_value "$e" "$k")
+      v=$(show_counter "${NS[$e]}" "${PIDFILE[$e]}" "$k")
       [[ $v == "$want" ]] || die "[$run] end $e (offloads $want): squtun show says '$k: $v'"
     done
     tso=$(ethtool_feature "$e" tcp-segmentation-offload)
@@ -222,43 +213,23 @@ udps() {
 
 # xfer RUN FROM TO FAMILY MIB — sha256-checked TCP transfer; checks tun0 packet sizes
 xfer() {
-  local run=$1 from=$2 to=$3 fam=$4 mib=$5 addr src dst rpid t0 secs h1 h2 listen connect mbps
-  local s0p s0b r0p r0b sp sb rp rb savg ravg segs mss port
+  local run=$1 from=$2 to=$3 fam=$4 mib=$5 addr s0p s0b r0p r0b sp sb rp rb savg ravg segs mss
   XFER_PORT=$((XFER_PORT + 1))
-  port=$XFER_PORT
   if [[ $fam == 6 ]]; then
     addr=${IN6[$to]} mss=$((MTU - 60))
-    listen="TCP6-LISTEN:$port,bind=[$addr],reuseaddr" connect="TCP6:[$addr]:$port,connect-timeout=10"
   else
     addr=${IN4[$to]} mss=$((MTU - 40))
-    listen="TCP-LISTEN:$port,bind=$addr,reuseaddr" connect="TCP:$addr:$port,connect-timeout=10"
   fi
-  src=$E2E_TMP/xfer-$port.src dst=$E2E_TMP/xfer-$port.dst
-  head -c "${mib}M" /dev/urandom >"$src"
-  spawn helper "socat-recv-$run-$port" "${NS[$to]}" socat -u "$listen" "CREATE:$dst"
-  rpid=$SPAWN_PID
-  wait_for 10 tcp_listening "${NS[$to]}" "$port" || die "[$run] receiver socat did not listen on $addr:$port"
   s0p=$(tun_counter "$from" tx_packets) s0b=$(tun_counter "$from" tx_bytes)
   r0p=$(tun_counter "$to" rx_packets) r0b=$(tun_counter "$to" rx_bytes)
-  t0=$(now_ms)
-  ip netns exec "${NS[$from]}" timeout 120 socat -u "OPEN:$src" "$connect" ||
-    die "[$run] sending $mib MiB $from -> $addr:$port failed or timed out"
-  reap "$rpid" 60 || die "[$run] receiver socat still running 60 s after the sender finished"
-  secs=$(since "$t0")
-  [[ $WAIT_STATUS == 0 ]] || die "[$run] receiver socat exited with status $WAIT_STATUS"
+  tcp_transfer "${NS[$from]}" "${NS[$to]}" "$addr" "$XFER_PORT" "$mib"
   sp=$(($(tun_counter "$from" tx_packets) - s0p)) sb=$(($(tun_counter "$from" tx_bytes) - s0b))
   rp=$(($(tun_counter "$to" rx_packets) - r0p)) rb=$(($(tun_counter "$to" rx_bytes) - r0b))
-  h1=$(sha256sum <"$src" | cut -d' ' -f1)
-  h2=$(sha256sum <"$dst" | cut -d' ' -f1)
-  [[ $h1 == "$h2" ]] ||
-    die "[$run] sha256 mismatch for $mib MiB $from -> $addr: sent $h1, received $h2 ($(stat -c %s "$dst") bytes)"
-  rm -f "$src" "$dst"
   ((sp > 0 && rp > 0 && sb >= mib * 1048576 && rb >= mib * 1048576)) ||
     die "[$run] $mib MiB $from -> $to did not cross tun0: $from's tun0 read $sp packets/$sb bytes, $to's was written $rp/$rb"
   savg=$((sb / sp)) ravg=$((rb / rp))
   segs=$(((mib * 1048576 + mss - 1) / mss))
-  mbps=$(awk -v m="$mib" -v s="$secs" 'BEGIN { if (s > 0) printf "%.0f", m * 8 * 1.048576 / s; else print "inf" }')
-  note "[$run] TCP IPv$fam $mib MiB $from -> $to: sha256 ok, $secs s, $mbps Mbit/s; $segs MSS-sized segments; $from's tun0 read $sp packets (avg $savg B), $to's tun0 written $rp packets (avg $ravg B), mtu $MTU"
+  note "[$run] TCP IPv$fam $mib MiB $from -> $to: sha256 ok, $TRANSFER_SECS s, $TRANSFER_MBPS Mbit/s; $segs MSS-sized segments; $from's tun0 read $sp packets (avg $savg B), $to's tun0 written $rp packets (avg $ravg B), mtu $MTU"
   if [[ ${OFFLOAD[$from]} == on ]]; then
     ((savg > MTU)) || die "[$run] end $from has offloads on, yet the packets it read from tun0 averaged $savg bytes (mtu $MTU): no TSO super-packets"
   else
@@ -351,8 +322,8 @@ mix() {
   # ICMP lose what TCP retransmits (10% of the pings was seen); a path that mishandles a kind
   # of packet loses all of it, and an altered datagram fails above.
   ((intact * 100 >= planned * 75)) || die "[$run] mix UDP: only $intact of $planned datagrams arrived"
-  loss4=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$p4log")
-  loss6=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$p6log")
+  loss4=$(ping_loss_pct "$(<"$p4log")")
+  loss6=$(ping_loss_pct "$(<"$p6log")")
   [[ -n $loss4 && -n $loss6 ]] || die "[$run] mix pings printed no summary"
   awk -v a="$loss4" -v b="$loss6" 'BEGIN { exit !(a <= 50 && b <= 50) }' ||
     die "[$run] mix pings lost too much: IPv4 $loss4%, IPv6 $loss6%"
@@ -364,16 +335,15 @@ mix() {
 # by either daemon in the whole run (a super-packet the data path cannot split or a coalesced
 # one tun0 refuses would show here, even where TCP's retransmissions hide it)
 check_drops() {
-  local run=$1 e out k v nonzero
+  local run=$1 e k
+  local -A report
   for e in a b; do
-    out=$(ip netns exec "${NS[$e]}" "$SQUTUN" show tun0 --pidfile "${PIDFILE[$e]}") || die "[$run] squtun show (end $e) failed"
-    nonzero=$(awk -F': ' '$1 ~ /^drop_/ && $2 != 0 { printf "%s=%s ", $1, $2 }' <<<"$out")
+    snapshot report "${NS[$e]}" "${PIDFILE[$e]}"
     for k in drop_too_big drop_malformed drop_bad_mac drop_replay drop_tun_write; do
-      v=$(sed -n "s/^$k: //p" <<<"$out")
-      [[ -n $v ]] || die "[$run] squtun show (end $e) has no '$k' line"
-      [[ $v == 0 ]] || die "[$run] end $e dropped packets: $nonzero"
+      [[ -n ${report[$k]:-} ]] || die "[$run] squtun show (end $e) has no '$k' line"
+      [[ ${report[$k]} == 0 ]] || die "[$run] end $e dropped packets: $(drops_line report)"
     done
-    note "[$run] end $e: $(sed -n 's/^rx_packets: //p' <<<"$out") datagrams in, $(sed -n 's/^tx_packets: //p' <<<"$out") out; drops: ${nonzero:-none}"
+    note "[$run] end $e: ${report[rx_packets]} datagrams in, ${report[tx_packets]} out; drops: $(drops_line report)"
   done
 }
 
@@ -381,7 +351,7 @@ run_suite() {
   local run=$1 t0
   t0=$(now_ms)
   step "run '$run': A offloads $2, B offloads $3, IPv$4 underlay"
-  start_pair "$@"
+  start_run "$@"
   check_offload_state "$run"
   pings "$run"
   udps "$run"
@@ -389,7 +359,7 @@ run_suite() {
   mix "$run"
   check_drops "$run"
   { proc_alive "${PID[a]}" && proc_alive "${PID[b]}"; } || die "[$run] a daemon died"
-  stop_pair
+  stop_run
   note "[$run] whole run $(since "$t0") s"
 }
 

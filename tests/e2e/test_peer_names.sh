@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: machine (/etc/netns/NS/hosts)
 # test_peer_names.sh — -p takes an IPv6 address or a host name, not only IPv4:
 #   1. IPv6 underlay (2001:2::/48, the IPv6 benchmarking range of RFC 5180, inside the
 #      namespaces only): -p 2001:2:0:1::2, TUN MTU from squtun -m 1500 -p <IPv6> (80 bytes

@@ -81,12 +81,7 @@ stop_daemon "$PID_B" TERM
 step "2. passive B (no -p), active A (-p, -a 2)"
 PASSIVE_B=(-v -l 7777 -i tun0 -k "$KEY")
 ACTIVE_A=(-v -l 7778 -p 198.18.0.2 -r 7777 -a 2 -i tun0 -k "$KEY")
-start_daemon "$NS_B" "${PASSIVE_B[@]}"
-PID_B=$DAEMON_PID
-start_daemon "$NS_A" "${ACTIVE_A[@]}"
-PID_A=$DAEMON_PID
-wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "passive pair: A cannot ping B within 10 s"
-wait_for 5 ns_ping "$NS_B" 10.99.0.1 || die "passive pair: B cannot ping A"
+start_pair "${PASSIVE_B[@]}" -- "${ACTIVE_A[@]}"
 traffic "$NS_A" 10.99.0.2
 PING1=$SPAWN_PID
 

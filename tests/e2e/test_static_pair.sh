@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# test_static_pair.sh — the seed's static pair, one end per namespace:
+# ctest: serial (throughput figures want the CPU to themselves)
+# test_static_pair.sh — the static pair of README.md, one end per namespace:
 #   A: squtun -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k key      (10.99.0.1/30)
 #   B: squtun -l 7777 -p 198.18.0.1 -r 7778 -i tun0 -k key      (10.99.0.2/30)
 # ping, 32 MiB each way checked by sha256, iperf3 for 10 s, SIGUSR1 counters, clean SIGTERM;
@@ -23,7 +24,7 @@ step "without daemons the inner addresses route via tun0 and do not answer"
 ! ns_ping "$NS_A" 10.99.0.2 || die "10.99.0.2 answers before any squtun runs: the test would prove nothing"
 pass "10.99.0.2 is reachable only via tun0 and silent without squtun"
 
-step "start the seed's static pair"
+step "start the static pair"
 start_daemon "$NS_A" -v -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY"
 PID_A=$DAEMON_PID
 start_daemon "$NS_B" -v -l 7777 -p 198.18.0.1 -r 7778 -i tun0 -k "$KEY"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: machine (systemd units, users, group tun, /dev/net/tun, /run/squtun)
 # test_systemd.sh — packaging/systemd/squtun@.service, the way an administrator uses it:
 #   1. squtun@.service is squtun@.service.in configured for /usr/local/sbin (CMake's
 #      configure_file), and the .in file also configures for /usr/sbin (a package)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# test_unprivileged.sh — squtun as an unprivileged user, the way the seed describes it:
+# ctest: machine (a user, group tun, the mode of /dev/net/tun)
+# test_unprivileged.sh — squtun as an unprivileged user, as README.md sets it up:
 #   group "tun" may read and write /dev/net/tun; the user is in it; each end has a persistent
 #   TUN device owned by the user (ip tuntap add dev tun0 mode tun user U);
 #   the key file belongs to the user, mode 0600; both daemons run as the user, no capabilities.
@@ -92,7 +93,7 @@ pass "exit $rc: $(tail -n 1 "$E2E_LOGS/no-access.log")"
 
 chgrp tun "$TUNDEV"
 chmod 660 "$TUNDEV"
-info "$TUNDEV now $(stat -c '%U:%G %a' "$TUNDEV") (the seed's group tun, rw)"
+info "$TUNDEV now $(stat -c '%U:%G %a' "$TUNDEV") (group tun, rw)"
 
 step "both daemons as $U (setpriv), no root at any point"
 start_daemon_as "$U" "$NS_A" "${ARGS_A[@]}"
@@ -111,7 +112,7 @@ stop_daemon "$PID_A" TERM
 stop_daemon "$PID_B" TERM
 pass "unprivileged tunnel: ping and 16 MiB each way, sha256-checked"
 
-step "the seed's recipe: tunctl -u $U -t tun1 (Debian's tunctl makes a TAP device)"
+step "README.md's other recipe: tunctl -u $U -t tun1 (Debian's tunctl makes a TAP device)"
 require_cmd tunctl
 for ns in "$NS_A" "$NS_B"; do
   ip netns exec "$ns" tunctl -u "$U" -t tun1 >/dev/null || die "tunctl -u $U -t tun1 failed in $ns"

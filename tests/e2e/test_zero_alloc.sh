@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_zero_alloc.sh — the data path allocates nothing per packet in the steady state (issue 6).
+# test_zero_alloc.sh — the data path allocates nothing per packet in the steady state.
 #
 # Both daemons of a static pair run with support/alloc_counter.cpp preloaded: every malloc,
 # calloc, realloc, posix_memalign, aligned_alloc, memalign and valloc (so operator new and
@@ -25,7 +25,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init "$@"
 require_cmd od
 
-if LC_ALL=C grep -qa -e '__asan_init' -e '__ubsan_handle' "$SQUTUN"; then
+if sanitized_build; then
   info "SKIP: $SQUTUN is a sanitizer build; its runtime replaces malloc, so allocations cannot be counted here"
   E2E_DONE_MSG="SKIPPED (sanitizer build)"
   exit 77
@@ -81,9 +81,9 @@ note() { SUMMARY+=("$*"); info "$*"; }
 # show_packets END — rx_packets + tx_packets of that daemon (`squtun show`; asked outside the
 # measured windows, since answering it allocates)
 show_packets() {
-  local out
-  out=$(ip netns exec "${NS[$1]}" "$SQUTUN" show tun0 --pidfile "${PIDFILE[$1]}") || die "squtun show (end $1) failed"
-  awk -F': ' '$1 == "rx_packets" || $1 == "tx_packets" { n += $2 } END { print n + 0 }' <<<"$out"
+  local -A report
+  snapshot report "${NS[$1]}" "${PIDFILE[$1]}"
+  echo $((report[rx_packets] + report[tx_packets]))
 }
 
 # zero_xfer FROM TO MIB — MIB MiB of zeros over TCP, no files; the receiving tun0 must have
@@ -103,7 +103,7 @@ zero_xfer() {
   secs=$(since "$t0")
   rx=$(($(link_stat "${NS[$to]}" tun0 rx_bytes) - rx0))
   ((rx >= mib * 1048576)) || die "$to's tun0 delivered only $rx bytes of a $mib MiB transfer"
-  XFER_INFO="$mib MiB in $secs s, $(awk -v m="$mib" -v s="$secs" 'BEGIN { if (s > 0) printf "%.0f", m * 8 * 1.048576 / s; else print "inf" }') Mbit/s"
+  XFER_INFO="$mib MiB in $secs s, $(mbit_per_s "$mib" "$secs") Mbit/s"
 }
 
 # udp_flood FROM TO SECS — inner UDP for SECS seconds, as fast as a GSO sender goes: bursts of
@@ -155,7 +155,7 @@ run_mode() {
   step "run '$run': both daemons ${extra[*]:-with offloads (default)}, allocation counter preloaded"
   for e in a b; do
     COUNTER[$e]=$E2E_TMP/$run-$e.count
-    PIDFILE[$e]=$E2E_TMP/$run-$e.pid
+    PIDFILE[$e]=$(pidfile_for "$run-$e")
     head -c 4096 /dev/zero >"${COUNTER[$e]}"
   done
   DAEMON_PREFIX=(env "LD_PRELOAD=$ALLOC_LIB" "SQUTUN_ALLOC_COUNTER=${COUNTER[a]}")

@@ -31,18 +31,32 @@ inline bool same_options(const Options& a, const Options& b) {
 
 inline bool nonempty(const std::optional<std::string>& s) { return !s || !s->empty(); }
 
+// The option table's entry for a long name; every option written here must have one.
+inline const cli::OptionSpec& table_entry(std::string_view long_name) {
+  const cli::OptionSpec* spec = cli::find_long_option(long_name);
+  require(spec != nullptr);
+  return *spec;
+}
+
+// Whether n lies in the range the option table gives that option.
+inline bool in_range(std::string_view long_name, unsigned long n) {
+  const cli::OptionSpec& spec = table_entry(long_name);
+  require(spec.range.has_value());
+  return n >= spec.range->min && n <= spec.range->max;
+}
+
 // What every accepted command line guarantees.
 inline void check_options(const Options& o) {
-  require(!o.peer_port || *o.peer_port >= 1);  // a std::uint16_t: at most 65535
-  require(o.keepalive_seconds <= 86400);
-  require(!o.clock_skew_seconds || (*o.clock_skew_seconds >= 1 && *o.clock_skew_seconds <= 86400));
-  require(o.underlay_mtu <= 65535);
+  require(!o.peer_port || in_range("peer-port", *o.peer_port));
+  require(in_range("keepalive", o.keepalive_seconds));
+  require(!o.clock_skew_seconds || in_range("clock-skew", *o.clock_skew_seconds));
+  require(o.underlay_mtu == 0 || in_range("mtu", o.underlay_mtu));
   require(o.verbosity >= -1);
   require(nonempty(o.peer_host) && nonempty(o.pidfile) && nonempty(o.user) && nonempty(o.chroot_dir));
   require(!o.bind_address || net::parse_address(*o.bind_address).has_value());
   switch (o.action) {
     case Options::Action::Run:
-      require(o.listen_port >= 1);
+      require(in_range("listen", o.listen_port));
       require(!o.interface.empty() && !o.key_file.empty());
       require(o.peer_host.has_value() == o.peer_port.has_value());
       require(o.passive() == !o.peer_host.has_value());
@@ -55,7 +69,7 @@ inline void check_options(const Options& o) {
       }
       break;
     case Options::Action::PrintMtu:
-      require(o.underlay_mtu >= 1);
+      require(o.underlay_mtu != 0);
       break;
     case Options::Action::Show:
       require(!o.interface.empty());  // a later -i may still change it
@@ -92,46 +106,42 @@ inline Args command_line(const Options& o, Style style) {
     args.push_back("show");
     args.push_back(show_needs_i ? "placeholder" : o.interface);
   }
-  auto value = [&](char short_name, std::string_view long_name, const std::string& v) {
-    if (style == Style::ShortSeparate && short_name != '\0') {
-      args.push_back(std::string("-") + short_name);
-      args.push_back(v);
-    } else if (style == Style::ShortSeparate) {
-      args.push_back("--" + std::string(long_name));
-      args.push_back(v);
+  // Short forms where the table has one (ShortSeparate), else long ones.
+  auto add = [&](std::string_view long_name, const std::string& value = {}) {
+    const cli::OptionSpec& spec = table_entry(long_name);
+    const bool short_form = style == Style::ShortSeparate && spec.short_name != '\0';
+    const std::string flag = short_form ? std::string("-") + spec.short_name : "--" + std::string(long_name);
+    if (spec.argument.empty()) {
+      args.push_back(flag);
+    } else if (style == Style::LongAttached) {
+      args.push_back(flag + "=" + value);
     } else {
-      args.push_back("--" + std::string(long_name) + "=" + v);
+      args.push_back(flag);
+      args.push_back(value);
     }
   };
-  auto flag = [&](char short_name, std::string_view long_name) {
-    if (style == Style::ShortSeparate && short_name != '\0') {
-      args.push_back(std::string("-") + short_name);
-    } else {
-      args.push_back("--" + std::string(long_name));
-    }
-  };
-  if (o.listen_port != 0) value('l', "listen", std::to_string(o.listen_port));
-  if (o.bind_address) value('b', "bind", *o.bind_address);
-  if (o.peer_host) value('p', "peer", *o.peer_host);
-  if (o.peer_port) value('r', "peer-port", std::to_string(*o.peer_port));
-  if (!o.interface.empty() && (!show || show_needs_i)) value('i', "interface", o.interface);
-  if (!o.key_file.empty()) value('k', "key", o.key_file);
-  if (o.keepalive_seconds != 0) value('a', "keepalive", std::to_string(o.keepalive_seconds));
-  if (o.clock_skew_seconds) value('c', "clock-skew", std::to_string(*o.clock_skew_seconds));
-  if (o.tap) flag('\0', "tap");
-  if (!o.offload) flag('\0', "no-offload");
-  if (o.foreground) flag('f', "foreground");
-  if (o.pidfile) value('\0', "pidfile", *o.pidfile);
-  if (o.user) value('u', "user", *o.user);
-  if (o.chroot_dir) value('\0', "chroot", *o.chroot_dir);
-  if (o.verbosity < 0) flag('q', "quiet");
-  for (int i = 0; i < o.verbosity; ++i) flag('v', "verbose");
+  if (o.listen_port != 0) add("listen", std::to_string(o.listen_port));
+  if (o.bind_address) add("bind", *o.bind_address);
+  if (o.peer_host) add("peer", *o.peer_host);
+  if (o.peer_port) add("peer-port", std::to_string(*o.peer_port));
+  if (!o.interface.empty() && (!show || show_needs_i)) add("interface", o.interface);
+  if (!o.key_file.empty()) add("key", o.key_file);
+  if (o.keepalive_seconds != 0) add("keepalive", std::to_string(o.keepalive_seconds));
+  if (o.clock_skew_seconds) add("clock-skew", std::to_string(*o.clock_skew_seconds));
+  if (o.tap) add("tap");
+  if (!o.offload) add("no-offload");
+  if (o.foreground) add("foreground");
+  if (o.pidfile) add("pidfile", *o.pidfile);
+  if (o.user) add("user", *o.user);
+  if (o.chroot_dir) add("chroot", *o.chroot_dir);
+  if (o.verbosity < 0) add("quiet");
+  for (int i = 0; i < o.verbosity; ++i) add("verbose");
   // The action last: the last one given wins (and -m also sets the MTU).
-  if (o.underlay_mtu != 0) value('m', "mtu", std::to_string(o.underlay_mtu));
+  if (o.underlay_mtu != 0) add("mtu", std::to_string(o.underlay_mtu));
   switch (o.action) {
-    case Options::Action::GenerateKey: flag('\0', "genkey"); break;
-    case Options::Action::Version: flag('V', "version"); break;
-    case Options::Action::Help: flag('h', "help"); break;
+    case Options::Action::GenerateKey: add("genkey"); break;
+    case Options::Action::Version: add("version"); break;
+    case Options::Action::Help: add("help"); break;
     case Options::Action::Run:
     case Options::Action::Show:
     case Options::Action::PrintMtu:

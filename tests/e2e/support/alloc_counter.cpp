@@ -1,5 +1,6 @@
 // alloc_counter.cpp — an LD_PRELOAD library that counts heap allocations into a shared file,
-// for tests/e2e/test_zero_alloc.sh (issue 6: no heap allocation per packet in the steady state).
+// for tests/e2e/test_zero_alloc.sh, which checks that the data path makes no heap allocation
+// per packet in the steady state.
 //
 //   SQUTUN_ALLOC_COUNTER=/tmp/x/a.count LD_PRELOAD=libsqutun_alloc_counter.so squtun -f ...
 //

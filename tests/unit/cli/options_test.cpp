@@ -21,7 +21,7 @@ std::string usage_error(std::vector<std::string> args) {
   return "";
 }
 
-TEST(OptionsTest, SeedCommandLine) {
+TEST(OptionsTest, SquTunReadmeCommandLine) {
   const Options o = parse({"-l", "7778", "-p", "1.2.3.4", "-r", "7777", "-i", "tun0", "-k", "key.txt"});
   EXPECT_EQ(o.action, Options::Action::Run);
   EXPECT_EQ(o.listen_port, 7778);
@@ -35,7 +35,7 @@ TEST(OptionsTest, SeedCommandLine) {
   EXPECT_FALSE(o.clock_skew_seconds);
 }
 
-TEST(OptionsTest, SeedIfupdownLine) {
+TEST(OptionsTest, SquTunIfupdownLine) {
   const Options o = parse({"-l", "3456", "-p", "18.2.3.4", "-r", "3457", "-i", "tun0", "-k",
                            "/usr/local/etc/squtun/mytunnel.key", "-a", "59", "-c", "30"});
   EXPECT_EQ(o.keepalive_seconds, 59u);
@@ -194,7 +194,7 @@ TEST(OptionsTest, OffloadIsOnUnlessRefused) {
   EXPECT_THROW(parse({"-l", "1", "-i", "t", "-k", "k", "--no-offload=yes"}), UsageError);
 }
 
-TEST(OptionsTest, DefaultPidfileFollowsTheSeed) {
+TEST(OptionsTest, DefaultPidfileIsSquTunsPath) {
   EXPECT_EQ(default_pidfile("tun0"), "/var/run/squtun/squtun-tun0.pid");
 }
 

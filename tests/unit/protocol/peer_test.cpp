@@ -309,7 +309,7 @@ TEST_F(PeerTest, SimultaneousInitiationInAnyDeliveryOrder) {
 
 TEST_F(PeerTest, InitiationIgnoredByTheTieBreakIsNotAnsweredWhenReplayed) {
   // The loser's initiation was authentic but ignored; a recording of it replayed later
-  // must not draw a response (issue 4: a replay is never answered).
+  // must not draw a response.
   const auto [ia, ib] = cross_initiations();
   ASSERT_FALSE(HasFailure());
   const std::uint64_t replays_a = a.dropped(DropReason::Replay);

@@ -1,0 +1,128 @@
+#include "cli/options.h"
+
+#include <algorithm>
+#include <charconv>
+#include <type_traits>
+
+#include "net/resolve.h"
+
+namespace squtun::cli {
+namespace {
+
+constexpr std::string_view kTunnel = "Tunnel", kActions = "Other actions", kProcess = "Process";
+constexpr bool kConfig = true, kCommandLineOnly = false;  // whether a config file may set it
+constexpr bool kLive = true, kRestart = false;            // whether a reload may change it
+
+using Action = Options::Action;
+
+constexpr ValueRange kPort{1, 65535, "a UDP port"};
+constexpr ValueRange kKeepalive{0, 86400, "a number of seconds"}, kClockSkew{1, 86400, "a number of seconds"};
+
+// The value as a number within the option's range; throws UsageError naming flag and value.
+unsigned long number(const GivenOption& g) {
+  const ValueRange& range = g.spec.range.value();
+  unsigned long n = 0;
+  const char* end = g.value.data() + g.value.size();
+  const auto [stop, error] = std::from_chars(g.value.data(), end, n);
+  if (error != std::errc() || stop != end || n < range.min || n > range.max) {
+    throw UsageError(g.flag + ": '" + g.value + "' is not " + std::string(range.what) + " (" +
+                     std::to_string(range.min) + " to " + std::to_string(range.max) + ")");
+  }
+  return n;
+}
+
+// The apply functions of most options: store the value, or set a field to a fixed one.
+template <auto field>
+void store_number(Options& o, const GivenOption& g) {
+  o.*field = static_cast<std::remove_reference_t<decltype(o.*field)>>(number(g));
+}
+
+template <auto field>
+void store_nonempty(Options& o, const GivenOption& g) {
+  if (g.value.empty()) throw UsageError(g.flag + ": the value is empty");
+  o.*field = g.value;
+}
+
+template <auto field, auto value>
+void set_to(Options& o, const GivenOption&) { o.*field = value; }
+
+const OptionSpec kOptions[] = {
+    {"listen", 'l', "PORT", kPort, kTunnel, kConfig, kRestart, store_number<&Options::listen_port>,
+     "UDP port to listen on ({range})"},
+    {"bind", 'b', "ADDRESS", {}, kTunnel, kConfig, kRestart,
+     [](auto& o, auto& g) {
+       if (!net::parse_address(g.value)) throw UsageError(g.flag + ": '" + g.value + "' is not an IPv4 or IPv6 address");
+       o.bind_address = g.value;
+     },
+     "listen on this IPv4 or IPv6 address of the host only, and send\n"
+     "from it (default: every address, IPv4 and IPv6)"},
+    {"peer", 'p', "HOST", {}, kTunnel, kConfig, kLive, store_nonempty<&Options::peer_host>,
+     "peer's IPv4 or IPv6 address or host name; omit -p and -r on\n"
+     "the end that cannot know its peer (e.g. behind NAT): it learns\n"
+     "and re-learns the peer from authenticated packets. A name is\n"
+     "looked up at start and again whenever handshakes go unanswered,\n"
+     "so a peer whose address changes (dynamic DNS) is found again"},
+    {"peer-port", 'r', "PORT", kPort, kTunnel, kConfig, kLive, store_number<&Options::peer_port>,
+     "peer's UDP port (with -p); packets from other addresses are dropped"},
+    {"interface", 'i', "IFNAME", {}, kTunnel, kConfig, kRestart, store_nonempty<&Options::interface>,
+     "TUN device (an existing one owned by this user, or created when\n"
+     "run as root)"},
+    {"key", 'k', "FILE", {}, kTunnel, kConfig, kLive, store_nonempty<&Options::key_file>,
+     "key file: 64 hex digits, mode 0600"},
+    {"keepalive", 'a', "SECS", kKeepalive, kTunnel, kConfig, kLive, store_number<&Options::keepalive_seconds>,
+     "send a keepalive when nothing was sent for SECS seconds, to keep\n"
+     "a NAT mapping open ({range}; default 0: off)"},
+    {"clock-skew", 'c', "SECS", kClockSkew, kTunnel, kConfig, kLive, store_number<&Options::clock_skew_seconds>,
+     "refuse handshakes whose timestamp is more than SECS seconds from\n"
+     "this host's clock ({range}; default: no check)"},
+    {"tap", '\0', "", {}, kTunnel, kConfig, kRestart, set_to<&Options::tap, true>,
+     "carry Ethernet frames on a TAP device (for bridging) instead of\n"
+     "IP packets on a TUN device"},
+    {"no-offload", '\0', "", {}, kTunnel, kConfig, kRestart, set_to<&Options::offload, false>,
+     "move every packet on its own: no TUN segmentation offloads\n"
+     "(TSO/USO) and no UDP GSO/GRO (default: use what the kernel\n"
+     "offers; TAP devices never use them)"},
+    {"config", '\0', "FILE", {}, kTunnel, kCommandLineOnly, kRestart, nullptr,
+     "read options from FILE: lines of 'name = value' named like the\n"
+     "long options (flags take yes or no); the command line overrides it"},
+    {"mtu", 'm', "MTU", ValueRange{1, 65535, "an MTU"}, kActions, kCommandLineOnly, kRestart,
+     [](auto& o, auto& g) {
+       o.underlay_mtu = static_cast<unsigned>(number(g));
+       o.action = Options::Action::PrintMtu;
+     },
+     "print the TUN MTU for an underlay MTU and exit; subtracts 60\n"
+     "bytes (IPv4 20 + UDP 8 + squtun 32), or 80 if -p or -b is an\n"
+     "IPv6 address (IPv6 40 + UDP 8 + squtun 32); 14 more with --tap\n"
+     "(the Ethernet header). A host name -p is not looked up (its\n"
+     "address may change): it counts as IPv6, which fits either\n"
+     "family, unless -b gives an IPv4 address"},
+    {"genkey", '\0', "", {}, kActions, kCommandLineOnly, kRestart, set_to<&Options::action, Action::GenerateKey>,
+     "print a new random key (64 hex digits) and exit"},
+    {"version", 'V', "", {}, kActions, kCommandLineOnly, kRestart, set_to<&Options::action, Action::Version>,
+     "print the version and exit"},
+    {"help", 'h', "", {}, kActions, kCommandLineOnly, kRestart, set_to<&Options::action, Action::Help>,
+     "print this help and exit"},
+    {"foreground", 'f', "", {}, kProcess, kConfig, kRestart, set_to<&Options::foreground, true>,
+     "stay in the foreground and log to stderr (default: detach, log\n"
+     "to syslog, write the pid file)"},
+    {"pidfile", '\0', "PATH", {}, kProcess, kConfig, kRestart, store_nonempty<&Options::pidfile>,
+     "pid file (default when detached: /var/run/squtun/squtun-IFNAME.pid)"},
+    {"user", 'u', "USER", {}, kProcess, kConfig, kRestart, store_nonempty<&Options::user>,
+     "after setup, drop root privileges to USER"},
+    {"chroot", '\0', "DIR", {}, kProcess, kConfig, kRestart, store_nonempty<&Options::chroot_dir>,
+     "after setup, confine the process to DIR"},
+    {"verbose", 'v', "", {}, kProcess, kConfig, kLive, [](auto& o, auto&) { ++o.verbosity; },
+     "log more (repeat for more detail)"},
+    {"quiet", 'q', "", {}, kProcess, kConfig, kLive, set_to<&Options::verbosity, -1>, "log errors only"},
+};
+
+}  // namespace
+
+std::span<const OptionSpec> option_table() { return kOptions; }
+
+const OptionSpec* find_long_option(std::string_view long_name) {
+  const auto* spec = std::ranges::find(kOptions, long_name, &OptionSpec::long_name);
+  return spec == std::end(kOptions) ? nullptr : spec;
+}
+
+}  // namespace squtun::cli
