@@ -41,9 +41,9 @@ enum class CounterKind { Counter, Gauge };  // a Counter only rises; a Gauge is 
 // later format are each a printer over counter_descriptions().
 struct CounterDescription {
   std::string_view name;  // the same in every format
-  std::string_view meaning;
-  CounterKind kind;
   std::variant<Counters::Counter Counters::*, DropReason> source;
+  std::string_view meaning;
+  CounterKind kind = CounterKind::Counter;
 
   std::uint64_t value(const Counters& counters) const;
 };
