@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <fstream>
+#include <regex>
+#include <sstream>
 #include <string>
 
 namespace squtun::daemon {
@@ -49,6 +52,29 @@ TEST(CounterDescriptions, DropCountersAreNamedDropAndInDropReasonOrder) {
     }
   }
   EXPECT_EQ(next_reason, static_cast<std::size_t>(DropReason::kCount));
+}
+
+// The paragraph of docs/squtun.8 that lists what `squtun show` prints.
+std::string man_page_show_paragraph() {
+  std::ifstream in(SQUTUN_MAN_PAGE);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string page = text.str();
+  const std::size_t start = page.find(".BI show \" ifname\"\n");
+  if (start == std::string::npos) return "";
+  return page.substr(start, page.find("\n.TP\n", start) - start);
+}
+
+TEST(CounterDescriptions, TheManPageNamesEveryCounter) {
+  const std::string paragraph = man_page_show_paragraph();
+  ASSERT_FALSE(paragraph.empty()) << "no show paragraph in " << SQUTUN_MAN_PAGE;
+  for (const CounterDescription& d : protocol::counter_descriptions()) {
+    // Drops are listed as drop_REASON, then each reason.
+    const bool drop = std::holds_alternative<DropReason>(d.source);
+    const std::string name(drop ? d.name.substr(std::string_view("drop_").size()) : d.name);
+    const bool named = std::regex_search(paragraph, std::regex("[ (\n]" + name + "[,)]"));
+    EXPECT_TRUE(named) << d.name << " is not in the show paragraph of docs/squtun.8";
+  }
 }
 
 TEST(StatusReport, ShowTextHasTheTunnelAndEveryCounter) {
