@@ -216,10 +216,10 @@ Running start_threads(Unprivileged&& u) {
   return {std::move(u)};
 }
 
-// 7. Needs Running: the seccomp filter forbids making threads, and signalfd too, so the signal
-// descriptor is opened first. Reports ready (stdin, stdout and stderr then go to /dev/null).
-// Not dumpable either, so no debugger of the same user reaches the keys. Sanitizer builds skip
-// both layers, since LeakSanitizer needs ptrace at exit.
+// 7. Needs Running: the seccomp filter forbids making threads. What else it forbids is done
+// first: opening the signal descriptor, and reporting ready (which points stdin, stdout and
+// stderr at /dev/null). Not dumpable either, so no debugger of the same user reaches the keys.
+// Sanitizer builds skip both layers, since LeakSanitizer needs ptrace at exit.
 struct Confined : Running {
   base::Fd signals;
 };
