@@ -200,6 +200,7 @@ UdpSocket::Refused UdpSocket::send_range(DatagramBatch& batch, std::size_t first
     const int sent = ::sendmmsg(fd_.get(), batch.headers_.data() + m, static_cast<unsigned>(messages - m), 0);
     if (sent > 0) {
       result.sent += batch.datagrams_in(m, m + static_cast<std::size_t>(sent));
+      result.bytes += batch.bytes_in(m, m + static_cast<std::size_t>(sent));
       m += static_cast<std::size_t>(sent);
       waits_without_progress = 0;
     } else if (errno == EINTR) {
