@@ -60,9 +60,8 @@ int show_status(const Options& o) {
 }
 
 int run_tunnel(const Options& o) {
-  if (const std::string problem = tun::interface_name_problem(o.interface); !problem.empty()) {
+  if (const std::string problem = tun::interface_name_problem(o.interface); !problem.empty())
     throw UsageError("-i " + o.interface + ": " + problem);
-  }
   std::optional<std::string> pidfile = o.pidfile;
   if (!pidfile && !o.foreground) pidfile = default_pidfile(o.interface);
   return daemon::run_daemon(o, pidfile, control_socket_path(o));

@@ -18,9 +18,8 @@ std::runtime_error failure(const std::string& what) {
 }
 
 void enter_chroot(const std::string& dir) {
-  if (chroot(dir.c_str()) != 0) {
+  if (chroot(dir.c_str()) != 0)
     throw failure("--chroot " + dir + ": cannot confine the process (needs root and an existing directory)");
-  }
   if (chdir("/") != 0) throw failure("--chroot " + dir + ": chdir /");
 }
 
@@ -30,9 +29,8 @@ void become_user(const TargetUser& user) {
   if (setgroups(user.groups.size(), user.groups.data()) != 0) throw failure("--user " + user.name + ": setgroups");
   if (setgid(user.gid) != 0) throw failure("--user " + user.name + ": setgid");
   if (setuid(user.uid) != 0) throw failure("--user " + user.name + ": setuid");
-  if (user.uid != 0 && setuid(0) == 0) {
+  if (user.uid != 0 && setuid(0) == 0)
     throw std::runtime_error("--user " + user.name + ": root privileges could be regained; refusing to run");
-  }
 }
 
 TargetUser lookup_user(const std::string& name) {

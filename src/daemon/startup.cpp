@@ -41,9 +41,8 @@ base::Endpoint::Family peer_family(const Settings& s) {
 
 protocol::PeerConfig peer_config(const Settings& s) {
   protocol::PeerConfig config;
-  if (s.peer_host) {
+  if (s.peer_host)
     config.fixed_endpoint = net::resolve_endpoint(*s.peer_host, *s.peer_port, peer_family(s));
-  }
   config.persistent_keepalive = std::chrono::seconds(s.keepalive_seconds);
   if (s.clock_skew_seconds) config.max_clock_skew = std::chrono::seconds(*s.clock_skew_seconds);
   return config;
@@ -186,9 +185,8 @@ struct HelpersForked : FilesClaimed {
 
 HelpersForked fork_helpers(FilesClaimed&& f) {
   auto tunnel = std::make_unique<Tunnel>(std::move(f.tun), std::move(f.socket), f.key, f.peer);
-  if (auto resolver = peer_name_resolver(f.settings, f.user)) {
+  if (auto resolver = peer_name_resolver(f.settings, f.user))
     tunnel->follow_peer_name(*f.settings.peer_host, std::move(*resolver));
-  }
   return {std::move(f), std::move(tunnel)};
 }
 
@@ -197,9 +195,8 @@ HelpersForked fork_helpers(FilesClaimed&& f) {
 struct Unprivileged : HelpersForked {};
 
 Unprivileged shed_privileges(HelpersForked&& h) {
-  if (h.detacher.detached()) {
+  if (h.detacher.detached())
     configure_log(log_level_for_verbosity(h.settings.verbosity), LogSink::Syslog);
-  }
   drop_privileges(h.user, h.settings.chroot_dir);
   return {std::move(h)};
 }

@@ -15,9 +15,8 @@ std::string show_text(const TunnelStatus& status) {
   line("offload_udp_gro", on_off(status.offload_udp_gro));
   line("peer", status.peer ? status.peer->to_string() : "(none yet)");
   line("session", status.session_up ? "up" : "down");
-  for (const auto& counter : protocol::counter_descriptions()) {
+  for (const auto& counter : protocol::counter_descriptions())
     line(counter.name, std::to_string(counter.value(status.counters)));
-  }
   return text;
 }
 
