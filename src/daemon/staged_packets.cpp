@@ -6,9 +6,9 @@ namespace squtun::daemon {
 
 using protocol::kDataHeaderSize;
 
-StagedPackets::StagedPackets() : storage_(kCapacity * kMaxPacket) {}
+StagedPackets::StagedPackets(protocol::Counters& counters) : counters_(counters), storage_(kCapacity * kMaxPacket) {}
 
-std::size_t StagedPackets::hold(net::DatagramBatch& batch, protocol::Duration now) {
+std::size_t StagedPackets::hold(net::DatagramBatch& batch, protocol::Duration now, protocol::DropReason unsent) {
   std::size_t kept = 0;
   for (std::size_t i = 0; i < batch.count() && count_ < kCapacity; ++i) {
     const std::size_t length = batch.length(i);
@@ -20,6 +20,7 @@ std::size_t StagedPackets::hold(net::DatagramBatch& batch, protocol::Duration no
     ++count_;
     ++kept;
   }
+  counters_.drop(unsent, batch.count() - kept);
   return kept;
 }
 
@@ -32,6 +33,7 @@ std::size_t StagedPackets::release(net::DatagramBatch& batch, protocol::Duration
     batch.length(n++) = lengths_[i];
   }
   batch.set_count(n);
+  counters_.drop(protocol::DropReason::NoSession, count_ - n);
   count_ = 0;
   return n;
 }

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <optional>
 #include <stdexcept>
+#include <variant>
 
 #include "daemon/log.h"
 #include "daemon/staged_packets.h"
@@ -43,7 +44,7 @@ protocol::Now current_time() {
 Tunnel::Tunnel(tun::TunDevice tun, net::UdpSocket socket, const crypto::Key& psk, protocol::PeerConfig config)
     : tun_(std::move(tun)),
       socket_(std::move(socket)),
-      peer_(psk, std::move(config), counters_, crypto::random_bytes, this),
+      peer_(psk, std::move(config), counters_, crypto::random_bytes),
       stop_event_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
       session_up_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (!stop_event_.valid() || !session_up_.valid()) {
@@ -58,11 +59,17 @@ void Tunnel::follow_peer_name(std::string host, net::ResolverProcess resolver) {
   resolver_.emplace(std::move(resolver));
 }
 
+template <typename Call>
+void Tunnel::with_peer(Call&& call) {
+  const protocol::PeerEvents events = peer_.with([&](protocol::Peer& peer) {
+    call(peer);
+    return peer.take_events();
+  });
+  for (const auto& event : events) std::visit([this](const auto& e) { this->on(e); }, event);
+}
+
 void Tunnel::start() {
-  {
-    const std::lock_guard lock(peer_mutex_);
-    peer_.start(current_time());
-  }
+  with_peer([](protocol::Peer& peer) { peer.start(current_time()); });
   send_control_messages();
   outbound_ = std::thread([this] { outbound_loop(); });
   inbound_ = std::thread([this] { inbound_loop(); });
@@ -84,7 +91,7 @@ void Tunnel::stop() {
 void Tunnel::outbound_loop() {
   net::DatagramBatch batch(kBatchSize, kSlotSize);
   crypto::AeadContext aead;
-  StagedPackets staged;
+  StagedPackets staged(counters_);
   TunReader reader(tun_, counters_);
   std::array<pollfd, 3> fds{{{tun_.fd(), POLLIN, 0}, {stop_event_.get(), POLLIN, 0}, {session_up_.get(), POLLIN, 0}}};
   while (!stopping_) {
@@ -92,47 +99,46 @@ void Tunnel::outbound_loop() {
     if (fds[2].revents & POLLIN) {
       std::uint64_t events = 0;
       if (read(session_up_.get(), &events, sizeof events) > 0 && staged.release(batch, current_time().mono) > 0) {
-        seal_batch(batch, aead);
+        if (const auto unsent = seal_and_send(batch, aead)) counters_.drop(*unsent, batch.count());
       }
     }
-    if ((fds[0].revents & POLLIN) && reader.read_batch(batch) > 0 && !seal_batch(batch, aead)) {
-      staged.hold(batch, current_time().mono);
+    if ((fds[0].revents & POLLIN) && reader.read_batch(batch) > 0) {
+      if (const auto unsent = seal_and_send(batch, aead)) staged.hold(batch, current_time().mono, *unsent);
     }
     send_control_messages();
   }
 }
 
-bool Tunnel::seal_batch(net::DatagramBatch& batch, crypto::AeadContext& aead) {
+std::optional<DropReason> Tunnel::seal_and_send(net::DatagramBatch& batch, crypto::AeadContext& aead) {
   const std::size_t n = batch.count();
   std::optional<protocol::Peer::SendTicket> ticket;
-  {
-    const std::lock_guard lock(peer_mutex_);
-    ticket = peer_.reserve_send(n, current_time());
-  }
-  if (!ticket) return false;
-  std::uint64_t inner_bytes = 0;
+  DropReason unsent = DropReason::NoSession;
+  with_peer([&](protocol::Peer& peer) {
+    ticket = peer.reserve_send(n, current_time());
+    if (!ticket) unsent = peer.unsendable_reason();
+  });
+  if (!ticket) return unsent;
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t inner = batch.length(i);
     auto slot = batch.slot(i);
     const std::size_t sealed =
         protocol::seal_packet(aead, *ticket->session, ticket->first_counter + i, slot.subspan(kDataHeaderSize, inner), slot);
     if (sealed == 0) {
-      counters_.drop(DropReason::UdpSend, n);
-      return true;  // a session was up: nothing to stage
+      counters_.drop(DropReason::UdpSend, n);  // nothing of the batch goes out
+      return std::nullopt;
     }
-    inner_bytes += inner;
     batch.length(i) = sealed;
     batch.endpoint(i) = ticket->to;
   }
-  send_sealed(batch, inner_bytes);
-  return true;
+  send_sealed(batch);
+  return std::nullopt;
 }
 
-void Tunnel::send_sealed(net::DatagramBatch& batch, std::uint64_t inner_bytes) {
+void Tunnel::send_sealed(net::DatagramBatch& batch) {
   const net::SendResult result = socket_.send(batch);
   counters_.drop(DropReason::UdpSend, result.failed);
   counters_.add(counters_.tx_packets, result.sent);
-  counters_.add(counters_.tx_bytes, result.failed == 0 ? inner_bytes : 0);
+  counters_.add(counters_.tx_bytes, result.bytes - result.sent * kDataOverhead);
   if (udp_gso_on_.load(std::memory_order_relaxed) && !socket_.gso_enabled()) {
     udp_gso_on_ = false;
     log_warning("the kernel refused a UDP GSO send; sending datagrams one by one from now on");
@@ -162,8 +168,7 @@ void Tunnel::inbound_loop() {
     if (ready > 0 && (fds[0].revents & POLLIN) != 0 && socket_.receive(state.batch)) open_batch(state);
     if (ready > 0 && fds[2].revents != 0) take_peer_lookup();
     if (std::chrono::steady_clock::now() >= next_tick) {
-      const std::lock_guard lock(peer_mutex_);
-      peer_.tick(current_time());
+      with_peer([](protocol::Peer& peer) { peer.tick(current_time()); });
       next_tick = std::chrono::steady_clock::now() + std::chrono::milliseconds(kTickMilliseconds);
       log_flush_suppressed();  // summaries of rate-limited warnings whose minute is over
     }
@@ -178,10 +183,9 @@ void Tunnel::open_batch(InboundState& state) {
   const std::size_t n = batch.count();
   counters_.drop(DropReason::Malformed, batch.dropped());
   const protocol::Now now = current_time();
-  {
-    const std::lock_guard lock(peer_mutex_);
-    for (std::size_t i = 0; i < n; ++i) tickets[i] = peer_.receive(batch.datagram(i), batch.endpoint(i), now);
-  }
+  with_peer([&](protocol::Peer& peer) {
+    for (std::size_t i = 0; i < n; ++i) tickets[i] = peer.receive(batch.datagram(i), batch.endpoint(i), now);
+  });
   for (std::size_t i = 0; i < n; ++i) {
     if (!tickets[i]) continue;
     auto message = batch.datagram(i);
@@ -190,15 +194,14 @@ void Tunnel::open_batch(InboundState& state) {
       state.inner_sizes[i] = *inner;
     } else {
       tickets[i].reset();
-      peer_.reject_data();
+      counters_.drop(DropReason::BadMac);
     }
   }
-  {
-    const std::lock_guard lock(peer_mutex_);
+  with_peer([&](protocol::Peer& peer) {
     for (std::size_t i = 0; i < n; ++i) {
-      if (tickets[i] && !peer_.commit_data(*tickets[i], batch.endpoint(i), state.inner_sizes[i], now)) tickets[i].reset();
+      if (tickets[i] && !peer.commit_data(*tickets[i], batch.endpoint(i), state.inner_sizes[i], now)) tickets[i].reset();
     }
-  }
+  });
   for (std::size_t i = 0; i < n; ++i) {
     if (tickets[i] && state.inner_sizes[i] > 0) {
       state.writer.add(batch.datagram(i).subspan(kDataHeaderSize, state.inner_sizes[i]));
@@ -230,10 +233,7 @@ void Tunnel::take_peer_lookup() {
   }
   last_lookup_error_.clear();
   bool moved = false;
-  {
-    const std::lock_guard lock(peer_mutex_);
-    moved = peer_.set_fixed_endpoint(*result->endpoint, current_time());
-  }
+  with_peer([&](protocol::Peer& peer) { moved = peer.set_fixed_endpoint(*result->endpoint, current_time()); });
   if (moved) {
     log_info(peer_host_ + " now resolves to " + result->endpoint->to_string() + "; handshaking there");
   } else {
@@ -244,10 +244,7 @@ void Tunnel::take_peer_lookup() {
 void Tunnel::send_control_messages() {
   for (std::size_t i = 0; i < kMaxControlMessagesPerFlush; ++i) {
     std::optional<protocol::Outgoing> message;
-    {
-      const std::lock_guard lock(peer_mutex_);
-      message = peer_.pop_outgoing();
-    }
+    with_peer([&](protocol::Peer& peer) { message = peer.pop_outgoing(); });
     if (!message) return;
     if (!socket_.send_one(message->message(), message->to)) {
       counters_.drop(DropReason::UdpSend);
@@ -257,87 +254,48 @@ void Tunnel::send_control_messages() {
   }
 }
 
-// --- Reporting ------------------------------------------------------------------------
+// --- The Peer's events, acted on outside its lock -----------------------------------------
 
-void Tunnel::initiation_sent(const base::Endpoint& to, bool retry) {
-  log_debug(std::string(retry ? "handshake initiation resent to " : "handshake initiation sent to ") + to.to_string());
+void Tunnel::on(const protocol::InitiationSent& e) {
+  log_debug(std::string(e.retry ? "handshake initiation resent to " : "handshake initiation sent to ") + e.to.to_string());
 }
 
-void Tunnel::handshake_completed(const base::Endpoint& peer, protocol::Role role) {
-  log_info("handshake with " + peer.to_string() + " completed (" + role_name(role) + ")");
+void Tunnel::on(const protocol::HandshakeCompleted& e) {
+  log_info("handshake with " + e.peer.to_string() + " completed (" + role_name(e.role) + ")");
   const std::uint64_t one = 1;
   // Can only fail with the counter full, when a wake-up is pending anyway.
   const ssize_t written = write(session_up_.get(), &one, sizeof one);
   static_cast<void>(written);
 }
 
-void Tunnel::clock_skew_rejected(const base::Endpoint& from, std::int64_t skew_ns) {
+void Tunnel::on(const protocol::ClockSkewRejected& e) {
   // One line a minute at most: a peer with a wrong clock retries every 2 s, and the
   // first line already says all there is to say.
-  const protocol::Duration now = current_time().mono;
-  if (last_skew_log_ && now - *last_skew_log_ < std::chrono::minutes(1)) return;
-  last_skew_log_ = now;
-  const double skew_s = static_cast<double>(skew_ns) / 1e9;
-  log_warning("handshake from " + from.to_string() + " refused: clock skew of " + std::to_string(skew_s) +
+  const std::int64_t now = current_time().mono.count();
+  std::int64_t due = next_skew_warning_ns_.load();
+  const std::int64_t next = now + protocol::Duration(std::chrono::minutes(1)).count();
+  if (now < due || !next_skew_warning_ns_.compare_exchange_strong(due, next)) return;
+  const double skew_s = static_cast<double>(e.skew_ns) / 1e9;
+  log_warning("handshake from " + e.from.to_string() + " refused: clock skew of " + std::to_string(skew_s) +
               " s exceeds -c; synchronise the clocks (NTP) or raise -c");
 }
 
-void Tunnel::peer_address_changed(const base::Endpoint& now_at) {
-  log_info("peer is now at " + now_at.to_string());
-}
+void Tunnel::on(const protocol::PeerAddressChanged& e) { log_info("peer is now at " + e.now_at.to_string()); }
 
-void Tunnel::handshake_unanswered(const base::Endpoint& to, unsigned unanswered) {
-  log_debug(std::to_string(unanswered) + " handshake initiations to " + to.to_string() + " unanswered");
-  // Runs under peer_mutex_ on the inbound thread, which does the lookup after the tick.
+void Tunnel::on(const protocol::HandshakeUnanswered& e) {
+  log_debug(std::to_string(e.count) + " handshake initiations to " + e.to.to_string() + " unanswered");
+  // The inbound thread, which owns the resolver, does the lookup after its tick.
   if (resolver_) lookup_wanted_ = true;
 }
 
-std::string Tunnel::status_report() const {
-  std::string peer = "(none yet)";
-  bool session = false;
-  {
-    const std::lock_guard lock(peer_mutex_);
-    if (const auto ep = peer_.endpoint()) peer = ep->to_string();
-    session = peer_.has_session();
-  }
-  auto line = [](std::string_view name, const std::string& value) { return std::string(name) + ": " + value + "\n"; };
-  auto count = [](const protocol::Counters::Counter& c) { return std::to_string(c.load(std::memory_order_relaxed)); };
-  auto on_off = [](bool on) { return std::string(on ? "on" : "off"); };
-  std::string report = line("interface", tun_.name()) + line("listen_port", std::to_string(listen_port_)) +
-                       line("offload_tun", on_off(tun_.offloads().tso)) +
-                       line("offload_udp_gso", on_off(udp_gso_on_)) +
-                       line("offload_udp_gro", on_off(socket_.gro_enabled())) +
-                       line("peer", peer) + line("session", session ? "up" : "down") +
-                       line("last_handshake_unix_ns", count(counters_.last_handshake_unix_ns)) +
-                       line("handshakes", count(counters_.handshakes_completed)) +
-                       line("initiations_sent", count(counters_.initiations_sent)) +
-                       line("responses_sent", count(counters_.responses_sent)) +
-                       line("rx_packets", count(counters_.rx_packets)) + line("rx_bytes", count(counters_.rx_bytes)) +
-                       line("tx_packets", count(counters_.tx_packets)) + line("tx_bytes", count(counters_.tx_bytes)) +
-                       line("keepalives_sent", count(counters_.keepalives_sent)) +
-                       line("keepalives_received", count(counters_.keepalives_received));
-  for (std::size_t i = 0; i < counters_.drops.size(); ++i) {
-    report += line("drop_" + std::string(protocol::drop_reason_name(static_cast<DropReason>(i))), count(counters_.drops[i]));
-  }
-  return report;
-}
-
-std::string Tunnel::counters_report() const {
-  std::string peer = "unknown";
-  {
-    const std::lock_guard lock(peer_mutex_);
-    if (const auto ep = peer_.endpoint()) peer = ep->to_string();
-  }
-  auto value = [](const protocol::Counters::Counter& c) { return std::to_string(c.load(std::memory_order_relaxed)); };
-  std::string report = "peer " + peer + "; rx " + value(counters_.rx_packets) + " packets " +
-                       value(counters_.rx_bytes) + " bytes; tx " + value(counters_.tx_packets) + " packets " +
-                       value(counters_.tx_bytes) + " bytes; handshakes " + value(counters_.handshakes_completed) +
-                       "; keepalives sent " + value(counters_.keepalives_sent) + " received " +
-                       value(counters_.keepalives_received) + "; drops";
-  for (std::size_t i = 0; i < counters_.drops.size(); ++i) {
-    report += " " + std::string(protocol::drop_reason_name(static_cast<DropReason>(i))) + "=" + value(counters_.drops[i]);
-  }
-  return report;
+TunnelStatus Tunnel::status() const {
+  TunnelStatus status{tun_.name(), listen_port_, tun_.offloads().tso, udp_gso_on_,
+                      socket_.gro_enabled(), std::nullopt, false, counters_};
+  peer_.with([&status](const protocol::Peer& p) {
+    status.peer = p.endpoint();
+    status.session_up = p.has_session();
+  });
+  return status;
 }
 
 }  // namespace squtun::daemon

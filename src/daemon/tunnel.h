@@ -2,14 +2,15 @@
 
 #include <atomic>
 #include <cstddef>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "base/fd.h"
+#include "base/guarded.h"
 #include "crypto/secret.h"
+#include "daemon/status_report.h"
 #include "daemon/tun_writer.h"
 #include "net/resolver_process.h"
 #include "net/udp_socket.h"
@@ -22,8 +23,8 @@ namespace squtun::daemon {
 // Wires the protocol to the TUN device and the UDP socket: one thread moves batches
 // TUN -> seal -> UDP, another UDP -> open -> TUN and runs the timers. The Peer is shared
 // under a mutex taken a few times per batch, never per packet; sealing and opening happen
-// outside it with per-thread cipher contexts.
-class Tunnel : private protocol::PeerObserver {
+// outside it with per-thread cipher contexts, and so does acting on the Peer's events.
+class Tunnel {
  public:
   static constexpr std::size_t kBatchSize = 64;
   static constexpr std::size_t kSlotSize = 65536;
@@ -31,7 +32,7 @@ class Tunnel : private protocol::PeerObserver {
   Tunnel(tun::TunDevice tun, net::UdpSocket socket, const crypto::Key& psk, protocol::PeerConfig config);
   Tunnel(const Tunnel&) = delete;
   Tunnel& operator=(const Tunnel&) = delete;
-  ~Tunnel() override;
+  ~Tunnel();
 
   // The peer was given by host name (-p NAME): whenever handshakes to it go unanswered,
   // look the name up again in `resolver` and follow the address it has now (dynamic DNS).
@@ -41,11 +42,8 @@ class Tunnel : private protocol::PeerObserver {
   void start();
   void stop();
 
-  // A one-line summary of the traffic and drop counters (for SIGUSR1).
-  std::string counters_report() const;
-  // `name: value` lines for `squtun show`: interface, port, peer, handshake, counters.
-  std::string status_report() const;
-  const protocol::Counters& counters() const { return counters_; }
+  // What `squtun show` and SIGUSR1 print (daemon/status_report.h).
+  TunnelStatus status() const;
 
  private:
   // What the inbound thread reuses for every batch, allocated once.
@@ -58,21 +56,25 @@ class Tunnel : private protocol::PeerObserver {
     TunWriter writer;
   };
 
+  // Runs call(peer) under the Peer's lock, then, unlocked, acts on the events it recorded.
+  template <typename Call>
+  void with_peer(Call&& call);
+  void on(const protocol::InitiationSent& event);
+  void on(const protocol::HandshakeCompleted& event);
+  void on(const protocol::ClockSkewRejected& event);
+  void on(const protocol::PeerAddressChanged& event);
+  void on(const protocol::HandshakeUnanswered& event);
+
   void outbound_loop();
   void inbound_loop();
-  // False if no session was up: the packets are not sent (and may be staged).
-  bool seal_batch(net::DatagramBatch& batch, crypto::AeadContext& aead);
-  void send_sealed(net::DatagramBatch& batch, std::uint64_t inner_bytes);
+  // Seals the batch's packets and hands them to the socket. Without a usable session it
+  // seals nothing and returns why: the packets are still in the batch, to stage or drop.
+  std::optional<protocol::DropReason> seal_and_send(net::DatagramBatch& batch, crypto::AeadContext& aead);
+  void send_sealed(net::DatagramBatch& batch);
   void open_batch(InboundState& state);
   void send_control_messages();
   void request_peer_lookup();
   void take_peer_lookup();
-
-  void initiation_sent(const base::Endpoint& to, bool retry) override;
-  void handshake_completed(const base::Endpoint& peer, protocol::Role role) override;
-  void clock_skew_rejected(const base::Endpoint& from, std::int64_t skew_ns) override;
-  void peer_address_changed(const base::Endpoint& now_at) override;
-  void handshake_unanswered(const base::Endpoint& to, unsigned unanswered) override;
 
   tun::TunDevice tun_;
   net::UdpSocket socket_;
@@ -81,11 +83,13 @@ class Tunnel : private protocol::PeerObserver {
   // The socket's own flag belongs to the outbound thread; `squtun show` reads this copy.
   std::atomic<bool> udp_gso_on_{socket_.gso_enabled()};
   protocol::Counters counters_;
-  mutable std::mutex peer_mutex_;
-  std::optional<protocol::Duration> last_skew_log_;  // guarded by peer_mutex_ (observer calls)
-  protocol::Peer peer_;
+  // Reached only under its own lock: the data-path threads through with_peer(), which acts
+  // on the Peer's events after the lock is released.
+  base::Guarded<protocol::Peer> peer_;
+  // No clock-skew warning before this (steady clock, ns): one line a minute at most.
+  std::atomic<std::int64_t> next_skew_warning_ns_{0};
   // -p NAME: looked up again when handshakes go unanswered. The inbound thread owns these;
-  // the Peer's hook (under peer_mutex_, on that thread) only raises the flag.
+  // the event handler, on whichever thread, only raises the flag.
   std::string peer_host_;
   std::optional<net::ResolverProcess> resolver_;
   std::atomic<bool> lookup_wanted_{false};

@@ -20,7 +20,6 @@ namespace {
 // one train at a GRO socket, 65494 one by one; 65473 and 65474 over IPv6). IPv4-mapped
 // addresses on a dual-stack socket leave as IPv4.
 constexpr std::size_t kMaxFrame = 65535;
-constexpr std::size_t kEthernetHeader = 14;
 constexpr std::size_t kMaxGsoPayloadV4 =
     kMaxFrame - base::kEthernetHeaderSize - base::kIpv4HeaderSize - base::kUdpHeaderSize;
 constexpr std::size_t kMaxGsoPayloadV6 =

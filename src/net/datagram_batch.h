@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <numeric>
 #include <span>
 #include <vector>
 
@@ -73,9 +74,12 @@ class DatagramBatch {
   // Only slots have room for iovecs and headers: a send takes at most capacity().
   std::size_t sendable() const { return count_ < slot_count_ ? count_ : slot_count_; }
   void point_send_message(std::size_t m, std::size_t first, std::size_t end, bool dual_stack);
-  // Datagrams in messages [m, end), and the first datagram of message m.
+  // Datagrams in messages [m, end), their bytes, and the first datagram of message m.
   std::size_t datagrams_in(std::size_t m, std::size_t end) const {
     return message_start_[end] - message_start_[m];
+  }
+  std::size_t bytes_in(std::size_t m, std::size_t end) const {
+    return std::accumulate(lengths_.begin() + message_start_[m], lengths_.begin() + message_start_[end], std::size_t{0});
   }
   std::size_t message_start(std::size_t m) const { return message_start_[m]; }
 

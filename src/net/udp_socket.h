@@ -20,6 +20,7 @@ struct SocketOptions {
 struct SendResult {
   std::size_t sent = 0;    // datagrams the kernel took
   std::size_t failed = 0;  // datagrams dropped on an error other than a full buffer
+  std::size_t bytes = 0;   // in the datagrams the kernel took
 };
 
 // A non-blocking UDP socket. Bound to the IPv6 wildcard with IPV6_V6ONLY off (dual

@@ -12,6 +12,20 @@ void put_type(std::uint8_t* p, MessageType type) {
   p[1] = p[2] = p[3] = 0;
 }
 
+template <std::size_t N>
+std::array<std::uint8_t, N> bytes_at(const std::uint8_t* p) {
+  std::array<std::uint8_t, N> out{};
+  std::copy_n(p, N, out.begin());
+  return out;
+}
+
+template <typename M>
+std::optional<M> decode_as(std::span<const std::uint8_t> d) {
+  const auto message = decode(d);
+  if (!message || !std::holds_alternative<M>(*message)) return std::nullopt;
+  return std::get<M>(*message);
+}
+
 }  // namespace
 
 std::optional<MessageType> classify(std::span<const std::uint8_t> datagram) {
@@ -60,30 +74,22 @@ DataHeaderBytes encode(const DataHeader& h) {
   return out;
 }
 
-std::optional<Initiation> decode_initiation(std::span<const std::uint8_t> d) {
-  if (classify(d) != MessageType::Initiation) return std::nullopt;
-  Initiation m;
-  m.sender_index = base::load_le<std::uint32_t>(d.data() + 4);
-  std::copy_n(d.data() + 8, kRandomSize, m.random.begin());
-  m.timestamp_ns = base::load_be<std::uint64_t>(d.data() + 40);
-  std::copy_n(d.data() + kInitiationMacOffset, crypto::kMacSize, m.mac.begin());
-  return m;
+std::optional<Message> decode(std::span<const std::uint8_t> d) {
+  switch (classify(d).value_or(MessageType{})) {
+    case MessageType::Initiation:
+      return Initiation{base::load_le<std::uint32_t>(d.data() + 4), bytes_at<kRandomSize>(d.data() + 8),
+                        base::load_be<std::uint64_t>(d.data() + 40), bytes_at<crypto::kMacSize>(d.data() + kInitiationMacOffset)};
+    case MessageType::Response:
+      return Response{base::load_le<std::uint32_t>(d.data() + 4), base::load_le<std::uint32_t>(d.data() + 8),
+                      bytes_at<kRandomSize>(d.data() + 12), bytes_at<crypto::kMacSize>(d.data() + kResponseMacOffset)};
+    case MessageType::Data:
+      return DataHeader{base::load_le<std::uint32_t>(d.data() + 4), base::load_le<std::uint64_t>(d.data() + 8)};
+  }
+  return std::nullopt;
 }
 
-std::optional<Response> decode_response(std::span<const std::uint8_t> d) {
-  if (classify(d) != MessageType::Response) return std::nullopt;
-  Response m;
-  m.sender_index = base::load_le<std::uint32_t>(d.data() + 4);
-  m.receiver_index = base::load_le<std::uint32_t>(d.data() + 8);
-  std::copy_n(d.data() + 12, kRandomSize, m.random.begin());
-  std::copy_n(d.data() + kResponseMacOffset, crypto::kMacSize, m.mac.begin());
-  return m;
-}
-
-std::optional<DataHeader> decode_data_header(std::span<const std::uint8_t> d) {
-  if (classify(d) != MessageType::Data) return std::nullopt;
-  return DataHeader{base::load_le<std::uint32_t>(d.data() + 4),
-                    base::load_le<std::uint64_t>(d.data() + 8)};
-}
+std::optional<Initiation> decode_initiation(std::span<const std::uint8_t> d) { return decode_as<Initiation>(d); }
+std::optional<Response> decode_response(std::span<const std::uint8_t> d) { return decode_as<Response>(d); }
+std::optional<DataHeader> decode_data_header(std::span<const std::uint8_t> d) { return decode_as<DataHeader>(d); }
 
 }  // namespace squtun::protocol

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <variant>
 
 #include "crypto/kdf.h"
 #include "protocol/constants.h"
@@ -41,8 +42,12 @@ using InitiationBytes = std::array<std::uint8_t, kInitiationSize>;
 using ResponseBytes = std::array<std::uint8_t, kResponseSize>;
 using DataHeaderBytes = std::array<std::uint8_t, kDataHeaderSize>;
 
+using Message = std::variant<Initiation, Response, DataHeader>;
+
 // The type of a datagram whose size fits that type, or nothing (malformed).
 std::optional<MessageType> classify(std::span<const std::uint8_t> datagram);
+// The message a datagram holds, or nothing if it is malformed.
+std::optional<Message> decode(std::span<const std::uint8_t> datagram);
 
 InitiationBytes encode(const Initiation& m);
 ResponseBytes encode(const Response& m);

@@ -6,12 +6,16 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <utility>
+#include <variant>
 
 #include "base/endpoint.h"
 #include "crypto/aead.h"
 #include "protocol/constants.h"
 #include "protocol/counters.h"
 #include "protocol/handshake.h"
+#include "protocol/liveness.h"
+#include "protocol/messages.h"
 #include "protocol/rate_limiter.h"
 #include "protocol/session.h"
 
@@ -38,31 +42,47 @@ struct Outgoing {
   std::span<const std::uint8_t> message() const { return std::span(bytes).first(size); }
 };
 
-// What the Peer reports beyond its counters, for the daemon to log.
-class PeerObserver {
+// What the Peer did beyond its counters, recorded for the daemon to log and act on after
+// it released the Peer's lock.
+struct InitiationSent { base::Endpoint to; bool retry = false; };
+struct HandshakeCompleted { base::Endpoint peer; Role role = Role::Initiator; };
+struct ClockSkewRejected { base::Endpoint from; std::int64_t skew_ns = 0; };
+struct PeerAddressChanged { base::Endpoint now_at; };
+// Initiations to `to` went unanswered `count` times in a row; recorded every
+// kUnansweredInitiationsBeforeLookup of them. The peer may have moved: a daemon that knows
+// it by host name looks the name up again and calls Peer::set_fixed_endpoint.
+struct HandshakeUnanswered { base::Endpoint to; unsigned count = 0; };
+
+using PeerEvent = std::variant<InitiationSent, HandshakeCompleted, ClockSkewRejected, PeerAddressChanged,
+                               HandshakeUnanswered>;
+
+// The events of one stretch of calls, in order, in fixed room: recording allocates nothing.
+// A stretch records a few events at most, except that a flood repeats two reports (replayed
+// initiations with a skewed clock, a peer hopping between addresses): of those the latest
+// stands in for the rest. Past kCapacity an event is lost.
+class PeerEvents {
  public:
-  virtual ~PeerObserver() = default;
-  virtual void initiation_sent(const base::Endpoint& /*to*/, bool /*retry*/) {}
-  virtual void handshake_completed(const base::Endpoint& /*peer*/, Role /*role*/) {}
-  virtual void clock_skew_rejected(const base::Endpoint& /*from*/, std::int64_t /*skew_ns*/) {}
-  virtual void peer_address_changed(const base::Endpoint& /*now_at*/) {}
-  // Handshake initiations to `to` went unanswered `unanswered` times in a row; reported
-  // every kUnansweredInitiationsBeforeLookup of them. The peer may have moved: a daemon
-  // that knows it by host name looks the name up again and calls set_fixed_endpoint.
-  virtual void handshake_unanswered(const base::Endpoint& /*to*/, unsigned /*unanswered*/) {}
+  static constexpr std::size_t kCapacity = 8;
+
+  void record(const PeerEvent& event);
+  const PeerEvent* begin() const { return events_.data(); }
+  const PeerEvent* end() const { return events_.data() + count_; }
+
+ private:
+  std::array<PeerEvent, kCapacity> events_{};
+  std::size_t count_ = 0;
 };
 
 // The whole protocol state for our one peer: handshakes, sessions, replay windows,
 // timers and roaming (docs/PROTOCOL.md). Pure: it takes bytes and time and returns
-// decisions and bytes to send; it does no I/O and reads no clock. Not thread-safe: the
-// daemon serialises calls, and does the bulk AEAD work outside its lock with the
-// Session a ticket carries.
+// decisions, bytes to send and events; it does no I/O and reads no clock. Not thread-safe:
+// the daemon serialises calls, does the bulk AEAD work outside its lock with the Session
+// a ticket carries, and acts on take_events() once it released the lock.
 class Peer {
  public:
   using RandomSource = std::function<void(std::span<std::uint8_t>)>;
 
-  Peer(const crypto::Key& psk, PeerConfig config, Counters& counters, RandomSource random,
-       PeerObserver* observer = nullptr);
+  Peer(const crypto::Key& psk, PeerConfig config, Counters& counters, RandomSource random);
 
   // Begins a handshake if we know where the peer is (-p).
   void start(Now now);
@@ -81,8 +101,6 @@ class Peer {
   // session, follows a roaming peer and feeds the timers. False if it was a replay.
   bool commit_data(const ReceiveTicket& ticket, const base::Endpoint& from, std::size_t inner_size,
                    Now now);
-  // Call when the AEAD rejected a message.
-  void reject_data() { counters_.drop(DropReason::BadMac); }
 
   // --- Sending -----------------------------------------------------------------------
   struct SendTicket {
@@ -91,8 +109,11 @@ class Peer {
     base::Endpoint to;
   };
   // Reserves `packets` consecutive counters on the current session for a batch of inner
-  // packets. Without a usable session it starts a handshake and returns nothing.
+  // packets. Without a usable session it starts a handshake and returns nothing: the
+  // packets stay the caller's, to hold until a handshake completes or to count as dropped
+  // for unsendable_reason().
   std::optional<SendTicket> reserve_send(std::size_t packets, Now now);
+  DropReason unsendable_reason() const { return endpoint_ ? DropReason::NoSession : DropReason::NoPeer; }
 
   // --- Timers ------------------------------------------------------------------------
   // Handshake retries, keepalives, liveness and expiry. Call every kTimerGranularity.
@@ -100,6 +121,8 @@ class Peer {
 
   // Next control message to send, if any.
   std::optional<Outgoing> pop_outgoing();
+  // What happened since the last call, in order.
+  PeerEvents take_events() { return std::exchange(events_, {}); }
 
   // The fixed peer address (-p) changed, e.g. its host name now resolves elsewhere: sends
   // there from now on and accepts packets only from there. A handshake under way starts
@@ -110,24 +133,22 @@ class Peer {
   bool has_session() const { return current_ != nullptr; }
 
  private:
-  struct PendingHandshake {
-    Initiation sent;
-    Duration started{};
-    Duration last_sent{};
-  };
-
-  void handle_initiation(std::span<const std::uint8_t> datagram, const base::Endpoint& from,
-                         Now now);
-  void handle_response(std::span<const std::uint8_t> datagram, const base::Endpoint& from, Now now);
-  std::optional<ReceiveTicket> check_data(std::span<const std::uint8_t> datagram, Now now);
-  bool source_allowed(const base::Endpoint& from);
+  std::optional<ReceiveTicket> handle(const Initiation& m, const base::Endpoint& from, Now now);
+  std::optional<ReceiveTicket> handle(const Response& m, const base::Endpoint& from, Now now);
+  std::optional<ReceiveTicket> handle(const DataHeader& h, const base::Endpoint& from, Now now);
+  // Counts a datagram dropped: there is nothing to open.
+  std::nullopt_t drop(DropReason reason) { counters_.drop(reason); return std::nullopt; }
+  // Why an authentic initiation is not answered: ours reflected, a replay, a skewed clock.
+  std::optional<DropReason> why_not_fresh(const Initiation& m, const base::Endpoint& from, Now now);
   // Refuses later replays of m: its timestamp (without -c) and random (with -c).
   void remember_initiation(const Initiation& m);
-  bool initiation_is_fresh(const Initiation& m, const base::Endpoint& from, Now now);
+  bool loses_tie_break(const Initiation& m) const;
+  void handshake_completed(const base::Endpoint& with, Role role, Now now);
+  void follow(const base::Endpoint& to);
 
   void initiate(Now now);
   void send_initiation(Now now);
-  void note_unanswered_initiation();
+  void retry_or_give_up(Now now);
   void send_keepalive(Now now);
   void queue(std::span<const std::uint8_t> message, const base::Endpoint& to);
   bool wants_rekey(const Session& s, Now now) const;
@@ -142,7 +163,6 @@ class Peer {
   PeerConfig config_;
   Counters& counters_;
   RandomSource random_;
-  PeerObserver* observer_;
   crypto::AeadContext control_aead_;
   RateLimiter mac_checks_;
   RateLimiter handshakes_;
@@ -151,7 +171,8 @@ class Peer {
   std::shared_ptr<Session> current_;   // sends and receives
   std::shared_ptr<Session> previous_;  // receives stragglers after a rekey
   std::shared_ptr<Session> next_;      // ours as responder until the first data confirms it
-  std::optional<PendingHandshake> pending_;
+  Initiation initiation_;              // the one awaiting a response while handshaking
+  Liveness liveness_;
   // Begins the random of every initiation we send, so one sent back to us is recognised
   // however old it is.
   InstanceTag instance_tag_{};
@@ -160,14 +181,8 @@ class Peer {
   std::array<Random, kRecentInitiations> recent_initiations_{};
   std::size_t recent_initiation_slot_ = 0;
   std::uint64_t last_sent_timestamp_ = 0;
-  // Initiations that timed out since the peer last completed a handshake with us.
-  unsigned unanswered_initiations_ = 0;
-
-  std::optional<Duration> last_sent_;            // any message to the peer
-  // The first inner packet (not a keepalive) received since we last sent anything.
-  std::optional<Duration> unanswered_data_since_;
-  std::optional<Duration> awaiting_reply_since_; // data sent, nothing heard since
   std::deque<Outgoing> outgoing_;
+  PeerEvents events_;
 };
 
 }  // namespace squtun::protocol

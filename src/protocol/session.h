@@ -8,9 +8,11 @@
 
 namespace squtun::protocol {
 
-// The keys and counters of one completed handshake. The key material is immutable once
-// made, so data-path threads may seal and open with it while the Peer owns the rest.
-struct Session {
+// One completed handshake. What the data-path threads seal and open with is immutable
+// once made, so they use it outside the Peer's lock; the send counter and the replay
+// window are the Peer's alone, changed under its owner's lock.
+class Session {
+ public:
   Session(std::uint32_t local, std::uint32_t remote, SessionKeys session_keys, Role session_role,
           Duration created_at)
       : local_index(local),
@@ -25,11 +27,12 @@ struct Session {
   const Role role;
   const Duration created;
 
-  // Guarded by the Peer's owner: the next counter to send, and counters seen.
-  std::uint64_t next_send_counter = 0;
-  ReplayWindow replay;
-
   bool expired(Duration now) const { return now - created >= kRejectAfterTime; }
+
+ private:
+  friend class Peer;
+  std::uint64_t next_send_counter_ = 0;
+  ReplayWindow replay_;
 };
 
 }  // namespace squtun::protocol

@@ -12,7 +12,10 @@
 //  - A only ever sends to its fixed address; B answers where the message came from or
 //    sends to the address it learned; the passive end's address moves only on a message
 //    that authenticated (data committed or a handshake completed);
-//  - no (session, counter) pair is ever handed out twice for sealing.
+//  - no (session, counter) pair is ever handed out twice for sealing;
+//  - the events agree with the counters and the state: every initiation sent and every
+//    handshake completed is reported, and a reported address change names the address
+//    the peer is at now (A's, fixed, never changes).
 
 #include <algorithm>
 #include <cstdint>
@@ -20,6 +23,7 @@
 #include <map>
 #include <set>
 #include <utility>
+#include <variant>
 
 #include "fuzz_support.h"
 
@@ -42,6 +46,8 @@ struct End {
   std::deque<protocol::Outgoing> outbox;  // sent, not yet delivered
   std::set<Bytes> answered_initiations;
   std::set<Bytes> committed;
+  std::uint64_t initiations_reported = 0;
+  std::uint64_t completions_reported = 0;
 };
 
 class Harness {
@@ -94,6 +100,7 @@ class Harness {
 
   // Moves what `e` queued to its outbox, checking where it goes.
   std::size_t collect(End& e, const Endpoint* answering = nullptr) {
+    check_events(e);
     std::size_t n = 0;
     while (auto o = e.node.peer->pop_outgoing()) {
       const auto type = protocol::classify(o->message());
@@ -113,6 +120,18 @@ class Harness {
       ++n;
     }
     return n;
+  }
+
+  void check_events(End& e) {
+    for (const auto& event : e.node.peer->take_events()) {
+      if (std::holds_alternative<protocol::InitiationSent>(event)) ++e.initiations_reported;
+      if (std::holds_alternative<protocol::HandshakeCompleted>(event)) ++e.completions_reported;
+      if (const auto* moved = std::get_if<protocol::PeerAddressChanged>(&event)) {
+        require(e.id == 1 && e.node.peer->endpoint() == moved->now_at);
+      }
+    }
+    require(e.initiations_reported == e.node.counters.initiations_sent.load());
+    require(e.completions_reported == e.node.counters.handshakes_completed.load());
   }
 
   void advance(Duration d) {
@@ -175,7 +194,7 @@ class Harness {
       const auto size = protocol::open_packet(to.node.aead, *ticket->session, buf,
                                               all.subspan(protocol::kDataHeaderSize));
       if (!size) {
-        peer.reject_data();
+        to.node.counters.drop(protocol::DropReason::BadMac);
         continue;
       }
       if (peer.commit_data(*ticket, from, *size, n)) {

@@ -76,7 +76,7 @@ inline Delivery deliver(Node& to, std::span<const std::uint8_t> datagram,
   const auto size = protocol::open_packet(to.aead, *ticket->session, buf,
                                           all.subspan(protocol::kDataHeaderSize));
   if (!size) {
-    to.peer->reject_data();
+    to.counters.drop(protocol::DropReason::BadMac);
     return Delivery::Rejected;
   }
   require(*size + protocol::kDataOverhead == datagram.size());

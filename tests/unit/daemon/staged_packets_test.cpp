@@ -7,6 +7,7 @@
 namespace squtun::daemon {
 namespace {
 
+using protocol::DropReason;
 using protocol::kDataHeaderSize;
 using std::chrono::seconds;
 
@@ -20,13 +21,24 @@ void fill(net::DatagramBatch& batch, std::size_t count, std::size_t size, std::u
   batch.set_count(count);
 }
 
-TEST(StagedPacketsTest, ReleasesWhatItHeldInOrder) {
-  net::DatagramBatch batch(64, 4096);
-  StagedPackets staged;
+std::uint64_t total_drops(const protocol::Counters& counters) {
+  std::uint64_t n = 0;
+  for (const auto& d : counters.drops) n += d.load();
+  return n;
+}
+
+class StagedPacketsTest : public ::testing::Test {
+ protected:
+  net::DatagramBatch batch{64, 4096};
+  protocol::Counters counters;
+  StagedPackets staged{counters};
+};
+
+TEST_F(StagedPacketsTest, ReleasesWhatItHeldInOrder) {
   fill(batch, 3, 100, 7);
-  EXPECT_EQ(staged.hold(batch, seconds(10)), 3u);
+  EXPECT_EQ(staged.hold(batch, seconds(10), DropReason::NoSession), 3u);
   fill(batch, 2, 60, 20);
-  EXPECT_EQ(staged.hold(batch, seconds(11)), 2u);
+  EXPECT_EQ(staged.hold(batch, seconds(11), DropReason::NoSession), 2u);
   batch.set_count(0);
   ASSERT_EQ(staged.release(batch, seconds(12)), 5u);
   ASSERT_EQ(batch.count(), 5u);
@@ -37,29 +49,31 @@ TEST(StagedPacketsTest, ReleasesWhatItHeldInOrder) {
   }
   EXPECT_EQ(staged.size(), 0u);
   EXPECT_EQ(staged.release(batch, seconds(13)), 0u);
+  EXPECT_EQ(total_drops(counters), 0u);  // held, then sent: never dropped
 }
 
-TEST(StagedPacketsTest, BoundedInCountAndPacketSize) {
-  net::DatagramBatch batch(64, 4096);
-  StagedPackets staged;
+TEST_F(StagedPacketsTest, BoundedInCountAndPacketSize) {
   fill(batch, 40, 100);
-  EXPECT_EQ(staged.hold(batch, seconds(1)), StagedPackets::kCapacity);
+  EXPECT_EQ(staged.hold(batch, seconds(1), DropReason::NoSession), StagedPackets::kCapacity);
   fill(batch, 1, 100);
-  EXPECT_EQ(staged.hold(batch, seconds(1)), 0u);
-  StagedPackets other;
+  EXPECT_EQ(staged.hold(batch, seconds(1), DropReason::NoSession), 0u);
+  StagedPackets other(counters);
   fill(batch, 2, StagedPackets::kMaxPacket + 1);
-  EXPECT_EQ(other.hold(batch, seconds(1)), 0u);
+  EXPECT_EQ(other.hold(batch, seconds(1), DropReason::NoPeer), 0u);
+  // What it cannot hold is dropped, for the reason it was not sent.
+  EXPECT_EQ(counters.dropped(DropReason::NoSession), 40 - StagedPackets::kCapacity + 1);
+  EXPECT_EQ(counters.dropped(DropReason::NoPeer), 2u);
 }
 
-TEST(StagedPacketsTest, StalePacketsAreDropped) {
-  net::DatagramBatch batch(64, 4096);
-  StagedPackets staged;
+TEST_F(StagedPacketsTest, StalePacketsAreDropped) {
   fill(batch, 1, 100, 1);
-  staged.hold(batch, seconds(1));
+  staged.hold(batch, seconds(1), DropReason::NoPeer);
   fill(batch, 1, 100, 2);
-  staged.hold(batch, seconds(4));
+  staged.hold(batch, seconds(4), DropReason::NoSession);
   ASSERT_EQ(staged.release(batch, seconds(1) + StagedPackets::kMaxAge + seconds(1)), 1u);
   EXPECT_EQ(batch.slot(0)[kDataHeaderSize], 2);
+  EXPECT_EQ(counters.dropped(DropReason::NoSession), 1u);  // no session came up in time
+  EXPECT_EQ(total_drops(counters), 1u);
 }
 
 }  // namespace

@@ -123,6 +123,7 @@ TEST(UdpSocketLoopback, OversizedDatagramFailsAloneAndTheRestArrive) {
   const SendResult result = sender.send(batch);
   EXPECT_EQ(result.sent, 2u);
   EXPECT_EQ(result.failed, 1u);
+  EXPECT_EQ(result.bytes, payload(0).size() + payload(2).size());  // of those sent alone
 
   const std::vector<Datagram> received = receive_up_to(receiver, 2);
   ASSERT_EQ(received.size(), 2u);

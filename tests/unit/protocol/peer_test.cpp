@@ -10,6 +10,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "protocol/data_packet.h"
@@ -40,19 +41,17 @@ Bytes inner_packet(std::size_t n, std::uint8_t seed) {
   return b;
 }
 
-struct RecordingObserver : PeerObserver {
+// The events a Peer recorded, gathered as the test goes.
+struct Reports {
   std::vector<Role> completed;
   std::vector<std::int64_t> skews;
   std::vector<base::Endpoint> moves;
-  void handshake_completed(const base::Endpoint&, Role role) override { completed.push_back(role); }
-  void clock_skew_rejected(const base::Endpoint&, std::int64_t skew_ns) override {
-    skews.push_back(skew_ns);
-  }
-  void peer_address_changed(const base::Endpoint& now_at) override { moves.push_back(now_at); }
   std::vector<std::pair<base::Endpoint, unsigned>> unanswered;
-  void handshake_unanswered(const base::Endpoint& to, unsigned count) override {
-    unanswered.emplace_back(to, count);
-  }
+  void add(const InitiationSent&) {}
+  void add(const HandshakeCompleted& e) { completed.push_back(e.role); }
+  void add(const ClockSkewRejected& e) { skews.push_back(e.skew_ns); }
+  void add(const PeerAddressChanged& e) { moves.push_back(e.now_at); }
+  void add(const HandshakeUnanswered& e) { unanswered.emplace_back(e.to, e.count); }
 };
 
 // One end: a Peer and everything around it. Not movable (the RandomSource points here).
@@ -70,7 +69,7 @@ struct Node {
 
   std::unique_ptr<Counters> counters;
   std::mt19937_64 rng;
-  RecordingObserver observer;
+  Reports reports;
   std::unique_ptr<Peer> peer;
   crypto::AeadContext aead;
   std::vector<Bytes> inbox;  // inner packets delivered to this end
@@ -79,7 +78,7 @@ struct Node {
   void boot(std::uint64_t seed) {
     counters = std::make_unique<Counters>();
     rng.seed(seed);
-    observer = RecordingObserver{};
+    reports = Reports{};
     inbox.clear();
     peer = std::make_unique<Peer>(
         psk, config, *counters,
@@ -89,8 +88,14 @@ struct Node {
             return;
           }
           for (auto& byte : out) byte = static_cast<std::uint8_t>(rng());
-        },
-        &observer);
+        });
+  }
+
+  // Everything the Peer reported so far. The fixture also takes the events after every
+  // call it makes, as the daemon does, so the Peer's room for them never runs out.
+  const Reports& events() {
+    for (const auto& event : peer->take_events()) std::visit([this](const auto& e) { reports.add(e); }, event);
+    return reports;
   }
 
   std::uint64_t dropped(DropReason r) const { return counters->dropped(r); }
@@ -170,15 +175,18 @@ class PeerTest : public ::testing::Test {
   Result deliver(Node& to, std::span<const std::uint8_t> bytes, const base::Endpoint& from) {
     const Now n = now(to);
     const auto ticket = to.peer->receive(bytes, from, n);
+    to.events();
     if (!ticket) return Result::Dropped;
     Bytes buf = to_bytes(bytes);
     const std::span<std::uint8_t> all(buf);
     const auto size = open_packet(to.aead, *ticket->session, buf, all.subspan(kDataHeaderSize));
     if (!size) {
-      to.peer->reject_data();
+      to.counters->drop(DropReason::BadMac);
       return Result::Rejected;
     }
-    if (!to.peer->commit_data(*ticket, from, *size, n)) return Result::Replay;
+    const bool committed = to.peer->commit_data(*ticket, from, *size, n);
+    to.events();
+    if (!committed) return Result::Replay;
     if (*size > 0) to.inbox.emplace_back(buf.begin() + kDataHeaderSize, buf.begin() + kDataHeaderSize + *size);
     return Result::Committed;
   }
@@ -186,6 +194,7 @@ class PeerTest : public ::testing::Test {
   std::vector<Outgoing> drain(Node& n) {
     std::vector<Outgoing> out;
     while (auto o = n.peer->pop_outgoing()) out.push_back(*o);
+    n.events();
     return out;
   }
 
@@ -214,6 +223,8 @@ class PeerTest : public ::testing::Test {
   void tick_both() {
     a.peer->tick(now(a));
     b.peer->tick(now(b));
+    a.events();
+    b.events();
   }
 
   // Advances the clock in timer steps, ticking both ends and carrying their messages.
@@ -233,8 +244,21 @@ class PeerTest : public ::testing::Test {
     std::shared_ptr<Session> session;
     std::uint64_t counter = 0;
   };
+  // What a daemon that holds nothing back does: packets the Peer refuses are dropped,
+  // counted for the reason the Peer gives.
+  std::optional<Peer::SendTicket> reserve(Node& n, std::size_t packets) {
+    auto ticket = n.peer->reserve_send(packets, now(n));
+    if (!ticket) n.counters->drop(n.peer->unsendable_reason(), packets);
+    n.events();
+    return ticket;
+  }
+  // Uses up n's send counters on the session of `t` until `next` is the next one handed out.
+  void skip_counters(Node& n, const Peer::SendTicket& t, std::uint64_t next) {
+    ASSERT_TRUE(n.peer->reserve_send(next - t.first_counter - 1, now(n)));
+  }
+
   std::optional<Sealed> seal_from(Node& n, const Bytes& inner) {
-    const auto ticket = n.peer->reserve_send(1, now(n));
+    const auto ticket = reserve(n, 1);
     if (!ticket) return std::nullopt;
     Bytes out(inner.size() + kDataOverhead);
     EXPECT_EQ(seal_packet(n.aead, *ticket->session, ticket->first_counter, inner, out), out.size());
@@ -324,8 +348,8 @@ TEST_F(PeerTest, InitiationIgnoredByTheTieBreakIsNotAnsweredWhenReplayed) {
 TEST_F(PeerTest, HandshakeReportsRolesToObserver) {
   passive_pair();
   establish();
-  EXPECT_EQ(a.observer.completed, std::vector<Role>{Role::Initiator});
-  EXPECT_EQ(b.observer.completed, std::vector<Role>{Role::Responder});
+  EXPECT_EQ(a.events().completed, std::vector<Role>{Role::Initiator});
+  EXPECT_EQ(b.events().completed, std::vector<Role>{Role::Responder});
   EXPECT_EQ(a.get(a.counters->handshakes_completed), 1u);
   EXPECT_EQ(b.get(b.counters->handshakes_completed), 1u);
   EXPECT_EQ(b.get(b.counters->last_handshake_unix_ns), now(b).wall_ns);
@@ -341,6 +365,18 @@ TEST_F(PeerTest, OutboundBeforeSessionStartsOneHandshake) {
   EXPECT_EQ(a.get(a.counters->initiations_sent), 1u);  // one handshake in flight is enough
   exchange();
   EXPECT_EQ(send(a, inner_packet(10, 1)), Result::Committed);
+}
+
+TEST_F(PeerTest, RefusedPacketsAreTheCallersToCount) {
+  // The daemon may hold refused packets until a handshake completes and send them then:
+  // they are dropped only if it does not, so the Peer counts nothing for them.
+  passive_pair();
+  EXPECT_FALSE(a.peer->reserve_send(3, now(a)));
+  EXPECT_EQ(a.dropped(DropReason::NoSession), 0u);
+  EXPECT_EQ(a.peer->unsendable_reason(), DropReason::NoSession);
+  EXPECT_FALSE(b.peer->reserve_send(2, now(b)));
+  EXPECT_EQ(b.dropped(DropReason::NoPeer), 0u);
+  EXPECT_EQ(b.peer->unsendable_reason(), DropReason::NoPeer);
 }
 
 // --- The passive end ------------------------------------------------------------------------
@@ -367,7 +403,7 @@ TEST_F(PeerTest, PassiveEndLearnsPeerFromAuthenticatedData) {
   exchange();
   EXPECT_TRUE(b.peer->has_session());
   EXPECT_EQ(b.peer->endpoint(), kAddrA);
-  EXPECT_EQ(b.observer.moves, std::vector<base::Endpoint>{kAddrA});
+  EXPECT_EQ(b.events().moves, std::vector<base::Endpoint>{kAddrA});
   EXPECT_EQ(b.get(b.counters->keepalives_received), 1u);
   ASSERT_EQ(send(b, inner_packet(33, 9)), Result::Committed);
   ASSERT_EQ(a.inbox.size(), 1u);
@@ -381,7 +417,7 @@ TEST_F(PeerTest, PassiveEndWithoutPeerDropsOutboundAndNeverSends) {
   a.boot(1);  // A exists but never sends anything
   b.peer->start(now(b));
   for (int i = 0; i < 10; ++i) {
-    EXPECT_FALSE(b.peer->reserve_send(3, now(b)));
+    EXPECT_FALSE(reserve(b, 3));
   }
   EXPECT_EQ(b.dropped(DropReason::NoPeer), 30u);
   run_for(300s, [&] { EXPECT_FALSE(b.peer->reserve_send(1, now(b))); });
@@ -399,7 +435,7 @@ TEST_F(PeerTest, RoamingFollowsOnlyAuthenticatedFreshData) {
   ASSERT_EQ(send(a, inner_packet(20, 1)), Result::Committed);
   const Bytes old_packet = wire.back().bytes;
   ASSERT_EQ(b.peer->endpoint(), kAddrA);
-  const std::size_t moves_before = b.observer.moves.size();
+  const std::size_t moves_before = b.events().moves.size();
 
   // A moves (NAT rebinding).
   a.addr = kElsewhere;
@@ -419,7 +455,7 @@ TEST_F(PeerTest, RoamingFollowsOnlyAuthenticatedFreshData) {
   EXPECT_EQ(deliver(b, old_packet, kElsewhere), Result::Dropped);
   EXPECT_GE(b.dropped(DropReason::Replay), 1u);
   EXPECT_EQ(b.peer->endpoint(), kAddrA);
-  EXPECT_EQ(b.observer.moves.size(), moves_before);
+  EXPECT_EQ(b.events().moves.size(), moves_before);
   EXPECT_TRUE(drain(b).empty());
 
   // B still answers the old address.
@@ -428,8 +464,8 @@ TEST_F(PeerTest, RoamingFollowsOnlyAuthenticatedFreshData) {
   // 3. Fresh authenticated data from the new address: B follows.
   ASSERT_EQ(send(a, inner_packet(20, 2)), Result::Committed);
   EXPECT_EQ(b.peer->endpoint(), kElsewhere);
-  ASSERT_FALSE(b.observer.moves.empty());
-  EXPECT_EQ(b.observer.moves.back(), kElsewhere);
+  ASSERT_FALSE(b.events().moves.empty());
+  EXPECT_EQ(b.events().moves.back(), kElsewhere);
   const std::size_t a_inbox = a.inbox.size();
   EXPECT_EQ(send(b, inner_packet(5, 6)), Result::Committed);
   EXPECT_EQ(a.inbox.size(), a_inbox + 1);
@@ -459,7 +495,7 @@ TEST_F(PeerTest, HandshakeFromNewAddressDoesNotMovePassiveEndUntilData) {
   // A re-handshakes from its new address (forced here by exhausting the session).
   const auto t = a.peer->reserve_send(1, now(a));
   ASSERT_TRUE(t);
-  t->session->next_send_counter = kRejectAfterMessages;
+  skip_counters(a, *t, kRejectAfterMessages - 1);  // the last counter: none is left for a packet
   EXPECT_FALSE(a.peer->reserve_send(1, now(a)));
   auto init = drain(a);
   ASSERT_EQ(init.size(), 1u);
@@ -484,7 +520,7 @@ TEST_F(PeerTest, FixedEndpointDropsOtherSources) {
   // Not even a valid initiation from there gets an answer.
   const auto t = a.peer->reserve_send(1, now(a));
   ASSERT_TRUE(t);
-  t->session->next_send_counter = kRejectAfterMessages;
+  skip_counters(a, *t, kRejectAfterMessages - 1);  // the last counter: none is left for a packet
   EXPECT_FALSE(a.peer->reserve_send(1, now(a)));
   auto init = drain(a);
   ASSERT_EQ(init.size(), 1u);
@@ -710,8 +746,8 @@ TEST_F(PeerTest, ClockSkewBeyondLimitRejected) {
     a.peer->start(now(a));
     exchange();
     EXPECT_EQ(b.dropped(DropReason::ClockSkew), 1u);
-    ASSERT_EQ(b.observer.skews.size(), 1u);
-    EXPECT_EQ(b.observer.skews[0], sign * std::chrono::nanoseconds(60s).count());
+    ASSERT_EQ(b.events().skews.size(), 1u);
+    EXPECT_EQ(b.events().skews[0], sign * std::chrono::nanoseconds(60s).count());
     EXPECT_EQ(b.get(b.counters->responses_sent), 0u);
     EXPECT_FALSE(a.peer->has_session());
     EXPECT_FALSE(b.peer->has_session());
@@ -729,7 +765,7 @@ TEST_F(PeerTest, ClockSkewWithinLimitAccepted) {
     a.wall_offset_ns = offset;
     establish();
     EXPECT_EQ(b.dropped(DropReason::ClockSkew), 0u) << offset;
-    EXPECT_TRUE(b.observer.skews.empty());
+    EXPECT_TRUE(b.events().skews.empty());
     EXPECT_EQ(send(a, inner_packet(10, 1)), Result::Committed);
   }
 }
@@ -810,21 +846,21 @@ TEST_F(PeerTest, UnansweredInitiationsReportedEveryFew) {
   a.peer->start(now(a));
   constexpr unsigned k = kUnansweredInitiationsBeforeLookup;
   run_for(k * kRekeyTimeout - kTimerGranularity);
-  EXPECT_TRUE(a.observer.unanswered.empty());
+  EXPECT_TRUE(a.events().unanswered.empty());
   run_for(kTimerGranularity);
-  ASSERT_EQ(a.observer.unanswered.size(), 1u);
-  EXPECT_EQ(a.observer.unanswered[0].first, kAddrB);
-  EXPECT_EQ(a.observer.unanswered[0].second, k);
+  ASSERT_EQ(a.events().unanswered.size(), 1u);
+  EXPECT_EQ(a.events().unanswered[0].first, kAddrB);
+  EXPECT_EQ(a.events().unanswered[0].second, k);
   run_for(k * kRekeyTimeout);
-  ASSERT_EQ(a.observer.unanswered.size(), 2u);
-  EXPECT_EQ(a.observer.unanswered[1].second, 2 * k);
+  ASSERT_EQ(a.events().unanswered.size(), 2u);
+  EXPECT_EQ(a.events().unanswered[1].second, 2 * k);
   // The attempt gives up after kRekeyAttemptTime; reports stop with the initiations.
   run_for(kRekeyAttemptTime + 60s);
-  const auto reports = a.observer.unanswered.size();
+  const auto reports = a.events().unanswered.size();
   EXPECT_EQ(reports, static_cast<std::size_t>(kRekeyAttemptTime / kRekeyTimeout / k));
   run_for(60s);
-  EXPECT_EQ(a.observer.unanswered.size(), reports);
-  EXPECT_TRUE(b.observer.unanswered.empty());
+  EXPECT_EQ(a.events().unanswered.size(), reports);
+  EXPECT_TRUE(b.events().unanswered.empty());
 }
 
 TEST_F(PeerTest, AnsweredInitiationsReportNothingAndResetTheCount) {
@@ -838,7 +874,7 @@ TEST_F(PeerTest, AnsweredInitiationsReportNothingAndResetTheCount) {
   a.peer->start(now(a));
   run_for(kUnansweredInitiationsBeforeLookup * kRekeyTimeout);
   ASSERT_TRUE(a.peer->has_session());
-  EXPECT_TRUE(a.observer.unanswered.empty());
+  EXPECT_TRUE(a.events().unanswered.empty());
   // Later, k - 1 more unanswered initiations start counting from zero again.
   b.boot(5);  // B restarts and knows nothing; A's rekey goes unanswered for a while
   lost = 0;
@@ -848,7 +884,7 @@ TEST_F(PeerTest, AnsweredInitiationsReportNothingAndResetTheCount) {
   };
   run_for(kRekeyAfterTime + 10s, [&] { send(a, inner_packet(10, 1)); });
   EXPECT_EQ(send(a, inner_packet(10, 1)), Result::Committed);
-  EXPECT_TRUE(a.observer.unanswered.empty());
+  EXPECT_TRUE(a.events().unanswered.empty());
 }
 
 TEST_F(PeerTest, SetFixedEndpointMovesInitiationsAndTheSenderCheck) {
@@ -861,15 +897,15 @@ TEST_F(PeerTest, SetFixedEndpointMovesInitiationsAndTheSenderCheck) {
   std::optional<Duration> reported;
   run_for(20s, [&] {
     send(a, inner_packet(10, 2));
-    if (!reported && !a.observer.unanswered.empty()) reported = mono;
+    if (!reported && !a.events().unanswered.empty()) reported = mono;
   });
   ASSERT_TRUE(reported) << "unanswered handshakes were never reported";
-  EXPECT_EQ(a.observer.unanswered[0].first, kAddrB);
+  EXPECT_EQ(a.events().unanswered[0].first, kAddrB);
   // The daemon looks the name up again and hands the new address over.
   const auto initiations = sent_by_of_type("A", MessageType::Initiation).size();
   EXPECT_TRUE(a.peer->set_fixed_endpoint(moved, now(a)));
   EXPECT_EQ(a.peer->endpoint(), moved);
-  EXPECT_EQ(a.observer.moves.back(), moved);
+  EXPECT_EQ(a.events().moves.back(), moved);
   // The handshake under way starts again at once, at the new address.
   auto out = drain(a);
   ASSERT_EQ(out.size(), 1u);
@@ -1153,7 +1189,7 @@ TEST_F(PeerTest, CounterExhaustionForcesNewSession) {
   const auto t = a.peer->reserve_send(1, now(a));
   ASSERT_TRUE(t);
   const std::shared_ptr<Session> old = t->session;
-  old->next_send_counter = kRejectAfterMessages - 2;
+  skip_counters(a, *t, kRejectAfterMessages - 2);
   const auto initiations = a.get(a.counters->initiations_sent);
   // The last usable counter still goes out and is accepted.
   const auto last = seal_from(a, inner_packet(10, 1));
@@ -1161,10 +1197,10 @@ TEST_F(PeerTest, CounterExhaustionForcesNewSession) {
   EXPECT_EQ(last->counter, kRejectAfterMessages - 2);
   EXPECT_EQ(deliver(b, last->bytes, kAddrA), Result::Committed);
   // Then no more.
-  EXPECT_FALSE(a.peer->reserve_send(1, now(a)));
+  EXPECT_FALSE(reserve(a, 1));
   EXPECT_EQ(a.dropped(DropReason::NoSession), 1u);
   EXPECT_EQ(a.get(a.counters->initiations_sent), initiations + 1);
-  EXPECT_EQ(old->next_send_counter, kRejectAfterMessages - 1);
+  EXPECT_EQ(a.peer->reserve_send(0, now(a)).value().first_counter, kRejectAfterMessages - 1);  // the next one
   exchange();
   const auto fresh = seal_from(a, inner_packet(10, 2));
   ASSERT_TRUE(fresh);
@@ -1178,15 +1214,15 @@ TEST_F(PeerTest, BatchReservationRespectsExhaustion) {
   establish();
   const auto t = a.peer->reserve_send(1, now(a));
   ASSERT_TRUE(t);
-  t->session->next_send_counter = kRejectAfterMessages - 10;
-  EXPECT_FALSE(a.peer->reserve_send(10, now(a)));
+  skip_counters(a, *t, kRejectAfterMessages - 10);
+  EXPECT_FALSE(reserve(a, 10));
   EXPECT_EQ(a.dropped(DropReason::NoSession), 10u);
   // Every counter a batch reserves is below the limit.
   passive_pair();
   establish();
   const auto u = a.peer->reserve_send(1, now(a));
   ASSERT_TRUE(u);
-  u->session->next_send_counter = kRejectAfterMessages - 11;
+  skip_counters(a, *u, kRejectAfterMessages - 11);
   const auto batch = a.peer->reserve_send(10, now(a));
   ASSERT_TRUE(batch);
   EXPECT_LT(batch->first_counter + 9, kRejectAfterMessages);
@@ -1197,7 +1233,7 @@ TEST_F(PeerTest, RekeyAfterMessages) {
   establish();
   const auto t = a.peer->reserve_send(1, now(a));
   ASSERT_TRUE(t);
-  t->session->next_send_counter = kRekeyAfterMessages;
+  skip_counters(a, *t, kRekeyAfterMessages);
   const auto initiations = a.get(a.counters->initiations_sent);
   EXPECT_TRUE(a.peer->reserve_send(1, now(a)));  // still usable...
   EXPECT_EQ(a.get(a.counters->initiations_sent), initiations + 1);  // ...but renewing
