@@ -1,5 +1,6 @@
 #include "cli/app.h"
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -9,6 +10,7 @@
 #include "crypto/key_file.h"
 #include "daemon/control_socket.h"
 #include "daemon/startup.h"
+#include "daemon/status_report.h"
 #include "net/resolve.h"
 #include "protocol/mtu.h"
 #include "tun/tun_device.h"
@@ -54,8 +56,19 @@ std::string control_socket_path(const Options& o) {
   return daemon::ControlSocket::path_beside(o.pidfile.value_or(default_pidfile(o.interface)));
 }
 
+std::int64_t unix_time_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 int show_status(const Options& o) {
-  std::cout << daemon::query_control_socket(control_socket_path(o));
+  const std::string text = daemon::query_control_socket(control_socket_path(o));
+  switch (o.show_format) {
+    case Options::ShowFormat::Text: std::cout << text; break;
+    case Options::ShowFormat::Json: std::cout << daemon::show_json(text); break;
+    case Options::ShowFormat::Prometheus:
+      std::cout << daemon::show_prometheus(text, unix_time_ns());
+      break;
+  }
   return kExitOk;
 }
 

@@ -115,6 +115,10 @@ Options parse_options(std::span<const std::string> args) {
     }
   }
   if (show) o.action = Options::Action::Show;
+  if (!show && o.show_format != Options::ShowFormat::Text)
+    throw UsageError(std::string(o.show_format == Options::ShowFormat::Json ? "--json" : "--prometheus") +
+                     " goes with show: squtun show IFNAME " +
+                     (o.show_format == Options::ShowFormat::Json ? "--json" : "--prometheus"));
   if (o.action == Options::Action::Run) check_run_options(o);
   return o;
 }
@@ -126,7 +130,7 @@ std::string default_pidfile(const std::string& interface) {
 std::string usage_text() {
   std::string text = R"(Usage: squtun -l PORT [-p HOST -r PORT] -i IFNAME -k KEYFILE [options]
        squtun --config FILE [options]
-       squtun show IFNAME [--pidfile PATH]
+       squtun show IFNAME [--json | --prometheus] [--pidfile PATH]
        squtun -m MTU [-p HOST] [-b ADDRESS] [--tap]
        squtun --genkey
 

@@ -119,5 +119,60 @@ TEST(StatusReport, CountersLineHasThePeerAndEveryCounter) {
   }
 }
 
+TEST(StatusReport, JsonHasEveryFieldTyped) {
+  Counters counters;
+  set_distinct_values(counters);
+  const std::string json = show_json(show_text({.interface = "tun0",
+                                                .listen_port = 7777,
+                                                .offload_udp_gro = true,
+                                                .peer = std::nullopt,
+                                                .counters = counters}));
+  EXPECT_EQ(json.rfind("{\"interface\": \"tun0\", \"listen_port\": 7777, \"offload_tun\": false, "
+                       "\"offload_udp_gso\": false, \"offload_udp_gro\": true, \"peer\": null, "
+                       "\"session\": \"down\", ",
+                       0),
+            0u)
+      << json;
+  for (const CounterDescription& d : protocol::counter_descriptions()) {
+    const std::string item = "\"" + std::string(d.name) + "\": " + std::to_string(d.value(counters));
+    EXPECT_NE(json.find(item), std::string::npos) << d.name << " missing: " << json;
+  }
+  EXPECT_EQ(json.substr(json.size() - 2), "}\n");
+}
+
+TEST(StatusReport, PrometheusNamesEveryCounterWithTheInterfaceLabel) {
+  Counters counters;
+  set_distinct_values(counters);
+  const std::int64_t handshake_ns = 1'700'000'000'000'000'000;
+  counters.last_handshake_unix_ns.store(handshake_ns);
+  const std::string text = show_prometheus(
+      show_text({.interface = "tun0",
+                 .listen_port = 7777,
+                 .peer = base::Endpoint::v4({198, 18, 0, 2}, 7777),
+                 .session_up = true,
+                 .counters = counters}),
+      handshake_ns + 2'500'000'000);
+  const auto has = [&text](const std::string& line) {
+    EXPECT_NE(text.find("\n" + line + "\n"), std::string::npos) << line << " missing from:\n" << text;
+  };
+  has("squtun_info{interface=\"tun0\",listen_port=\"7777\",peer=\"198.18.0.2:7777\"} 1");
+  has("squtun_session_up{interface=\"tun0\"} 1");
+  has("squtun_last_handshake_seconds{interface=\"tun0\"} 2.500000");
+  has("squtun_rx_bytes_total{interface=\"tun0\"} " + std::to_string(counters.rx_bytes.load()));
+  has("# TYPE squtun_drops_total counter");
+  for (const CounterDescription& d : protocol::counter_descriptions()) {
+    if (!std::holds_alternative<DropReason>(d.source)) continue;
+    has("squtun_drops_total{interface=\"tun0\",reason=\"" + std::string(d.name.substr(5)) + "\"} " +
+        std::to_string(d.value(counters)));
+  }
+}
+
+TEST(StatusReport, FormatsRefuseWhatIsNotShowText) {
+  EXPECT_THROW(show_json("interface tun0\n"), std::runtime_error);
+  EXPECT_THROW(show_json(""), std::runtime_error);
+  EXPECT_THROW(show_prometheus("interface: tun0\n", 0), std::runtime_error);  // no peer line
+  EXPECT_THROW(show_json("interface: tun0\nrx_bytes: many\n"), std::runtime_error);
+}
+
 }  // namespace
 }  // namespace squtun::daemon
