@@ -100,7 +100,7 @@ std::optional<net::ResolverProcess> peer_name_resolver(const Settings& s,
                                                        const std::optional<TargetUser>& user) {
   if (!s.peer_host || net::literal_family(*s.peer_host)) return std::nullopt;
   return net::ResolverProcess::spawn(
-      [host = *s.peer_host, port = *s.peer_port, family = peer_family(s)] {
+      [family = peer_family(s)](const std::string& host, std::uint16_t port) {
         return net::resolve_endpoint(host, port, family);
       },
       [&user] { drop_privileges(user, std::nullopt); });
@@ -186,7 +186,7 @@ struct HelpersForked : FilesClaimed {
 HelpersForked fork_helpers(FilesClaimed&& f) {
   auto tunnel = std::make_unique<Tunnel>(std::move(f.tun), std::move(f.socket), f.key, f.peer);
   if (auto resolver = peer_name_resolver(f.settings, f.user))
-    tunnel->follow_peer_name(*f.settings.peer_host, std::move(*resolver));
+    tunnel->follow_peer_name(*f.settings.peer_host, *f.settings.peer_port, std::move(*resolver));
   return {std::move(f), std::move(tunnel)};
 }
 

@@ -54,8 +54,9 @@ Tunnel::Tunnel(tun::TunDevice tun, net::UdpSocket socket, const crypto::Key& psk
 
 Tunnel::~Tunnel() { stop(); }
 
-void Tunnel::follow_peer_name(std::string host, net::ResolverProcess resolver) {
+void Tunnel::follow_peer_name(std::string host, std::uint16_t port, net::ResolverProcess resolver) {
   peer_host_ = std::move(host);
+  peer_port_ = port;
   resolver_.emplace(std::move(resolver));
 }
 
@@ -214,7 +215,7 @@ void Tunnel::open_batch(InboundState& state) {
 
 void Tunnel::request_peer_lookup() {
   if (!resolver_ || resolver_->gone()) return;
-  if (resolver_->request()) log_debug("looking up " + peer_host_ + " again");
+  if (resolver_->request(peer_host_, peer_port_)) log_debug("looking up " + peer_host_ + " again");
 }
 
 void Tunnel::take_peer_lookup() {

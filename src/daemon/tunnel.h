@@ -37,7 +37,7 @@ class Tunnel {
   // The peer was given by host name (-p NAME): whenever handshakes to it go unanswered,
   // look the name up again in `resolver` and follow the address it has now (dynamic DNS).
   // Call before start().
-  void follow_peer_name(std::string host, net::ResolverProcess resolver);
+  void follow_peer_name(std::string host, std::uint16_t port, net::ResolverProcess resolver);
 
   void start();
   void stop();
@@ -91,6 +91,7 @@ class Tunnel {
   // -p NAME: looked up again when handshakes go unanswered. The inbound thread owns these;
   // the event handler, on whichever thread, only raises the flag.
   std::string peer_host_;
+  std::uint16_t peer_port_ = 0;
   std::optional<net::ResolverProcess> resolver_;
   std::atomic<bool> lookup_wanted_{false};
   std::string last_lookup_error_;
