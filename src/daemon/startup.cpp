@@ -247,13 +247,14 @@ void finish_reload(Confined& d) {
     return;
   }
   const LiveSettings& live = std::get<LiveSettings>(*result);
-  set_log_level(log_level_for_verbosity(live.verbosity));
-  d.tunnel->reload(live);
-  log_info("reloaded: key " + crypto::key_fingerprint(live.key) + ", next key " +
+  // Logged whatever -q says, as the administrator asked for the reload.
+  log_report("reloaded: key " + crypto::key_fingerprint(live.key) + ", next key " +
            (live.next_key ? crypto::key_fingerprint(*live.next_key) : "none") + ", keepalive " +
            std::to_string(live.keepalive_seconds) + " s, clock skew " +
            (live.clock_skew_seconds ? std::to_string(*live.clock_skew_seconds) + " s" : "unchecked") +
            (live.peer ? ", peer " + live.peer_host + " (" + live.peer->to_string() + ")" : std::string()));
+  set_log_level(log_level_for_verbosity(live.verbosity));
+  d.tunnel->reload(live);
 }
 
 // Then until SIGTERM or SIGINT: the counters in the log on SIGUSR1, a reload on SIGHUP, the

@@ -219,16 +219,14 @@ void Tunnel::request_peer_lookup() {
 }
 
 void Tunnel::reload(const LiveSettings& live) {
-  bool moved = false;
   with_peer([&](protocol::Peer& peer) {
     peer.set_key(live.key);
     peer.set_timers(std::chrono::seconds(live.keepalive_seconds),
                     live.clock_skew_seconds ? std::optional<protocol::Duration>(std::chrono::seconds(*live.clock_skew_seconds))
                                             : std::nullopt);
-    if (live.peer) moved = peer.set_fixed_endpoint(*live.peer, current_time());
+    if (live.peer) peer.set_fixed_endpoint(*live.peer, current_time());
   });
   if (live.peer) peer_name_.with([&](PeerName& name) { name = {live.peer_host, live.peer_port}; });
-  if (moved) log_info("peer " + live.peer_host + " is now at " + live.peer->to_string() + "; handshaking there");
 }
 
 void Tunnel::take_peer_lookup() {
