@@ -70,6 +70,9 @@ const OptionSpec kOptions[] = {
      "run as root)"},
     {"key", 'k', "FILE", {}, kTunnel, kConfig, kLive, store_nonempty<&Options::key_file>,
      "key file: 64 hex digits, mode 0600"},
+    {"next-key", '\0', "FILE", {}, kTunnel, kConfig, kLive, store_nonempty<&Options::next_key_file>,
+     "a second key file, accepted beside -k while the key changes:\n"
+     "see KEY ROTATION in squtun(8)"},
     {"keepalive", 'a', "SECS", kKeepalive, kTunnel, kConfig, kLive, store_number<&Options::keepalive_seconds>,
      "send a keepalive when nothing was sent for SECS seconds, to keep\n"
      "a NAT mapping open ({range}; default 0: off)"},
