@@ -106,6 +106,9 @@ int run_app(std::span<const std::string> args) {
       case Options::Action::GenerateKey:
         std::cout << crypto::generate_key_hex() << "\n";
         return kExitOk;
+      case Options::Action::Fingerprint:
+        std::cout << crypto::key_fingerprint(crypto::load_key_file(o.key_file)) << "\n";
+        return kExitOk;
       case Options::Action::PrintMtu:
         return print_mtu(o);
       case Options::Action::Run:

@@ -105,6 +105,13 @@ const OptionSpec kOptions[] = {
     {"prometheus", '\0', "", {}, kActions, kCommandLineOnly, kRestart,
      set_to<&Options::show_format, Format::Prometheus>,
      "with show: print the status in Prometheus' text format"},
+    {"fingerprint", '\0', "FILE", {}, kActions, kCommandLineOnly, kRestart,
+     [](auto& o, auto& g) {
+       o.key_file = g.value;
+       o.action = Action::Fingerprint;
+     },
+     "print the fingerprint of the key file FILE (8 hex digits, as the\n"
+     "log and squtun show name keys) and exit"},
     {"genkey", '\0', "", {}, kActions, kCommandLineOnly, kRestart, set_to<&Options::action, Action::GenerateKey>,
      "print a new random key (64 hex digits) and exit"},
     {"version", 'V', "", {}, kActions, kCommandLineOnly, kRestart, set_to<&Options::action, Action::Version>,

@@ -148,6 +148,7 @@ std::string usage_text() {
        squtun show IFNAME [--json | --prometheus] [--pidfile PATH]
        squtun -m MTU [-p HOST] [-b ADDRESS] [--tap]
        squtun --genkey
+       squtun --fingerprint KEYFILE
 
 Carries IP packets between a TUN device and one peer over UDP, each packet sealed with
 ChaCha20-Poly1305 under session keys derived from a pre-shared key file.
