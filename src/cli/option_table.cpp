@@ -14,6 +14,7 @@ constexpr bool kConfig = true, kCommandLineOnly = false;  // whether a config fi
 constexpr bool kLive = true, kRestart = false;            // whether a reload may change it
 
 using Action = Options::Action;
+using Format = Options::ShowFormat;
 
 constexpr ValueRange kPort{1, 65535, "a UDP port"};
 constexpr ValueRange kKeepalive{0, 86400, "a number of seconds"}, kClockSkew{1, 86400, "a number of seconds"};
@@ -69,6 +70,9 @@ const OptionSpec kOptions[] = {
      "run as root)"},
     {"key", 'k', "FILE", {}, kTunnel, kConfig, kLive, store_nonempty<&Options::key_file>,
      "key file: 64 hex digits, mode 0600"},
+    {"next-key", '\0', "FILE", {}, kTunnel, kConfig, kLive, store_nonempty<&Options::next_key_file>,
+     "a second key file, accepted beside -k while the key changes:\n"
+     "see KEY ROTATION in squtun(8)"},
     {"keepalive", 'a', "SECS", kKeepalive, kTunnel, kConfig, kLive, store_number<&Options::keepalive_seconds>,
      "send a keepalive when nothing was sent for SECS seconds, to keep\n"
      "a NAT mapping open ({range}; default 0: off)"},
@@ -96,6 +100,18 @@ const OptionSpec kOptions[] = {
      "(the Ethernet header). A host name -p is not looked up (its\n"
      "address may change): it counts as IPv6, which fits either\n"
      "family, unless -b gives an IPv4 address"},
+    {"json", '\0', "", {}, kActions, kCommandLineOnly, kRestart, set_to<&Options::show_format, Format::Json>,
+     "with show: print the status as one JSON object"},
+    {"prometheus", '\0', "", {}, kActions, kCommandLineOnly, kRestart,
+     set_to<&Options::show_format, Format::Prometheus>,
+     "with show: print the status in Prometheus' text format"},
+    {"fingerprint", '\0', "FILE", {}, kActions, kCommandLineOnly, kRestart,
+     [](auto& o, auto& g) {
+       o.key_file = g.value;
+       o.action = Action::Fingerprint;
+     },
+     "print the fingerprint of the key file FILE (8 hex digits, as the\n"
+     "log and squtun show name keys) and exit"},
     {"genkey", '\0', "", {}, kActions, kCommandLineOnly, kRestart, set_to<&Options::action, Action::GenerateKey>,
      "print a new random key (64 hex digits) and exit"},
     {"version", 'V', "", {}, kActions, kCommandLineOnly, kRestart, set_to<&Options::action, Action::Version>,

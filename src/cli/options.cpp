@@ -26,10 +26,13 @@ void apply_option(const OptionSpec& spec, const std::string& flag, const std::op
   if (spec.argument.empty()) {
     if (attached) throw UsageError(flag + " takes no value");
     spec.apply(o, {spec, flag, {}});
+    o.given.emplace_back(spec.long_name, "");
     return;
   }
   if (!attached && i + 1 >= args.size()) throw UsageError(flag + " needs a value");
-  spec.apply(o, {spec, flag, attached ? *attached : args[++i]});
+  const std::string& value = attached ? *attached : args[++i];
+  spec.apply(o, {spec, flag, value});
+  o.given.emplace_back(spec.long_name, value);
 }
 
 void parse_long(const std::string& arg, std::span<const std::string> args, std::size_t& i, Options& o) {
@@ -57,9 +60,8 @@ void check_run_options(const Options& o) {
   if (o.listen_port == 0) throw UsageError("-l PORT is required: the UDP port to listen on");
   if (o.interface.empty()) throw UsageError("-i IFNAME is required: the TUN interface");
   if (o.key_file.empty()) throw UsageError("-k FILE is required: the key file");
-  if (o.peer_host && !o.peer_port) {
+  if (o.peer_host && !o.peer_port)
     throw UsageError("-p " + *o.peer_host + " needs -r PORT: the peer's UDP port");
-  }
   if (o.bind_address && o.peer_host) {
     const auto local = net::literal_family(*o.bind_address);
     const auto remote = net::literal_family(*o.peer_host);
@@ -90,9 +92,8 @@ std::string help_entry(const OptionSpec& spec) {
   const std::string short_form = spec.short_name ? std::string("-") + spec.short_name + ", " : "    ";
   const std::string argument = spec.argument.empty() ? "" : " " + std::string(spec.argument);
   std::string text(spec.help);
-  if (const auto at = text.find("{range}"); at != std::string::npos) {
+  if (const auto at = text.find("{range}"); at != std::string::npos)
     text.replace(at, 7, std::to_string(spec.range->min) + "-" + std::to_string(spec.range->max));
-  }
   return help_entry("  " + short_form + "--" + std::string(spec.long_name) + argument, text);
 }
 
@@ -108,9 +109,8 @@ Options parse_options(std::span<const std::string> args) {
     } else if (arg.size() > 1 && arg[0] == '-') {
       parse_short_cluster(arg, args, i, o);
     } else if (arg == "show" && !show) {
-      if (i + 1 >= args.size() || args[i + 1].empty() || args[i + 1][0] == '-') {
+      if (i + 1 >= args.size() || args[i + 1].empty() || args[i + 1][0] == '-')
         throw UsageError("show needs the interface: squtun show IFNAME");
-      }
       show = true;
       o.interface = args[++i];
     } else {
@@ -118,8 +118,24 @@ Options parse_options(std::span<const std::string> args) {
     }
   }
   if (show) o.action = Options::Action::Show;
+  if (!show && o.show_format != Options::ShowFormat::Text)
+    throw UsageError(std::string(o.show_format == Options::ShowFormat::Json ? "--json" : "--prometheus") +
+                     " goes with show: squtun show IFNAME " +
+                     (o.show_format == Options::ShowFormat::Json ? "--json" : "--prometheus"));
   if (o.action == Options::Action::Run) check_run_options(o);
   return o;
+}
+
+std::optional<std::string_view> restart_only_change(const Options& before, const Options& after) {
+  auto values_of = [](const Options& o, std::string_view name) {
+    std::vector<std::string> values;
+    for (const auto& [given, value] : o.given)
+      if (given == name) values.push_back(value);
+    return values;
+  };
+  for (const auto& spec : option_table())
+    if (!spec.reloadable && values_of(before, spec.long_name) != values_of(after, spec.long_name)) return spec.long_name;
+  return std::nullopt;
 }
 
 std::string default_pidfile(const std::string& interface) {
@@ -129,9 +145,10 @@ std::string default_pidfile(const std::string& interface) {
 std::string usage_text() {
   std::string text = R"(Usage: squtun -l PORT [-p HOST -r PORT] -i IFNAME -k KEYFILE [options]
        squtun --config FILE [options]
-       squtun show IFNAME [--pidfile PATH]
+       squtun show IFNAME [--json | --prometheus] [--pidfile PATH]
        squtun -m MTU [-p HOST] [-b ADDRESS] [--tap]
        squtun --genkey
+       squtun --fingerprint KEYFILE
 
 Carries IP packets between a TUN device and one peer over UDP, each packet sealed with
 ChaCha20-Poly1305 under session keys derived from a pre-shared key file.

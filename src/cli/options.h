@@ -6,6 +6,10 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
+
+#include "daemon/startup.h"
 
 namespace squtun::cli {
 
@@ -15,28 +19,15 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-struct Options {
-  enum class Action { Run, Show, GenerateKey, PrintMtu, Help, Version };
+// The command line: what the daemon is to run (daemon::Settings), or another action.
+struct Options : daemon::Settings {
+  enum class Action { Run, Show, GenerateKey, Fingerprint, PrintMtu, Help, Version };
+  enum class ShowFormat { Text, Json, Prometheus };
   Action action = Action::Run;
-
-  std::uint16_t listen_port = 0;
-  std::optional<std::string> bind_address;  // -b: listen on this one local address only
-  std::optional<std::string> peer_host;
-  std::optional<std::uint16_t> peer_port;
-  std::string interface;
-  std::string key_file;
-  unsigned keepalive_seconds = 0;
-  std::optional<unsigned> clock_skew_seconds;
-  unsigned underlay_mtu = 0;
-
-  bool tap = false;  // Ethernet frames on a TAP device instead of IP packets on TUN
-  bool offload = true;  // TUN TSO/USO and UDP GSO/GRO where the kernel has them
-
-  bool foreground = false;
-  std::optional<std::string> pidfile;
-  std::optional<std::string> user;
-  std::optional<std::string> chroot_dir;
-  int verbosity = 0;  // -q makes it -1, each -v adds one
+  ShowFormat show_format = ShowFormat::Text;  // --json, --prometheus
+  // Each option as the arguments gave it, (long name, value) in order: what a reload compares.
+  std::vector<std::pair<std::string_view, std::string>> given;
+  unsigned underlay_mtu = 0;  // -m
 
   bool passive() const { return !peer_host.has_value(); }
 };
@@ -78,6 +69,10 @@ const OptionSpec* find_long_option(std::string_view long_name);
 
 // Parses the arguments after the program name. Throws UsageError.
 Options parse_options(std::span<const std::string> args);
+
+// The first option a reload from `before` to `after` would change although only a restart can
+// (its table entry is not reloadable), or nothing.
+std::optional<std::string_view> restart_only_change(const Options& before, const Options& after);
 
 // The --help text.
 std::string usage_text();

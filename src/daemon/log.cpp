@@ -69,6 +69,8 @@ LogLevel log_level_for_verbosity(int verbosity) {
 
 bool log_enabled(LogLevel level) { return level <= g_max_level.load(); }
 
+void set_log_level(LogLevel max_level) { g_max_level = max_level; }
+
 namespace {
 
 void write_log(int priority, std::string_view name, std::string_view message) {
@@ -172,9 +174,8 @@ bool log_limited_admit(LogLevel level, std::string_view key) {
   const std::lock_guard lock(g_limited_mutex);
   auto verdict = g_limited.admit(key, RateLimitedLog::Clock::now());
   log_summaries(verdict.summaries);
-  if (auto it = g_limited_levels.find(key); it == g_limited_levels.end()) {
+  if (auto it = g_limited_levels.find(key); it == g_limited_levels.end())
     if (g_limited_levels.size() < 256) g_limited_levels.emplace(std::string(key), level);
-  }
   g_limited_pending.store(g_limited.pending(), std::memory_order_relaxed);
   return verdict.log;
 }

@@ -54,8 +54,8 @@ Tunnel::Tunnel(tun::TunDevice tun, net::UdpSocket socket, const crypto::Key& psk
 
 Tunnel::~Tunnel() { stop(); }
 
-void Tunnel::follow_peer_name(std::string host, net::ResolverProcess resolver) {
-  peer_host_ = std::move(host);
+void Tunnel::follow_peer_name(std::string host, std::uint16_t port, net::ResolverProcess resolver) {
+  peer_name_.with([&](PeerName& name) { name = {std::move(host), port}; });
   resolver_.emplace(std::move(resolver));
 }
 
@@ -214,12 +214,25 @@ void Tunnel::open_batch(InboundState& state) {
 
 void Tunnel::request_peer_lookup() {
   if (!resolver_ || resolver_->gone()) return;
-  if (resolver_->request()) log_debug("looking up " + peer_host_ + " again");
+  const PeerName name = peer_name_.with([](const PeerName& n) { return n; });
+  if (resolver_->request(name.host, name.port)) log_debug("looking up " + name.host + " again");
+}
+
+void Tunnel::reload(const LiveSettings& live) {
+  with_peer([&](protocol::Peer& peer) {
+    peer.set_key(live.key);
+    peer.set_timers(std::chrono::seconds(live.keepalive_seconds),
+                    live.clock_skew_seconds ? std::optional<protocol::Duration>(std::chrono::seconds(*live.clock_skew_seconds))
+                                            : std::nullopt);
+    if (live.peer) peer.set_fixed_endpoint(*live.peer, current_time());
+  });
+  if (live.peer) peer_name_.with([&](PeerName& name) { name = {live.peer_host, live.peer_port}; });
 }
 
 void Tunnel::take_peer_lookup() {
   const auto result = resolver_->take_result();
   if (!result) return;
+  const std::string host = peer_name_.with([](const PeerName& n) { return n.host; });
   if (!result->endpoint) {
     // One line per distinct failure: a dead name would otherwise be logged every 6 s.
     if (result->error != last_lookup_error_) {
@@ -227,7 +240,7 @@ void Tunnel::take_peer_lookup() {
       log_warning("cannot look up the peer again: " + result->error + "; still trying its last address");
     }
     if (resolver_->gone()) {
-      log_error("the peer's name " + peer_host_ + " will not be looked up again until squtun restarts");
+      log_error("the peer's name " + host + " will not be looked up again until squtun restarts");
     }
     return;
   }
@@ -235,9 +248,9 @@ void Tunnel::take_peer_lookup() {
   bool moved = false;
   with_peer([&](protocol::Peer& peer) { moved = peer.set_fixed_endpoint(*result->endpoint, current_time()); });
   if (moved) {
-    log_info(peer_host_ + " now resolves to " + result->endpoint->to_string() + "; handshaking there");
+    log_info(host + " now resolves to " + result->endpoint->to_string() + "; handshaking there");
   } else {
-    log_debug(peer_host_ + " still resolves to " + result->endpoint->to_string());
+    log_debug(host + " still resolves to " + result->endpoint->to_string());
   }
 }
 
@@ -288,50 +301,14 @@ void Tunnel::on(const protocol::HandshakeUnanswered& e) {
   if (resolver_) lookup_wanted_ = true;
 }
 
-std::string Tunnel::status_report() const {
-  std::string peer = "(none yet)";
-  bool session = false;
-  peer_.with([&](const protocol::Peer& p) {
-    if (const auto ep = p.endpoint()) peer = ep->to_string();
-    session = p.has_session();
+TunnelStatus Tunnel::status() const {
+  TunnelStatus status{tun_.name(), listen_port_, tun_.offloads().tso, udp_gso_on_,
+                      socket_.gro_enabled(), std::nullopt, false, counters_};
+  peer_.with([&status](const protocol::Peer& p) {
+    status.peer = p.endpoint();
+    status.session_up = p.has_session();
   });
-  auto line = [](std::string_view name, const std::string& value) { return std::string(name) + ": " + value + "\n"; };
-  auto count = [](const protocol::Counters::Counter& c) { return std::to_string(c.load(std::memory_order_relaxed)); };
-  auto on_off = [](bool on) { return std::string(on ? "on" : "off"); };
-  std::string report = line("interface", tun_.name()) + line("listen_port", std::to_string(listen_port_)) +
-                       line("offload_tun", on_off(tun_.offloads().tso)) +
-                       line("offload_udp_gso", on_off(udp_gso_on_)) +
-                       line("offload_udp_gro", on_off(socket_.gro_enabled())) +
-                       line("peer", peer) + line("session", session ? "up" : "down") +
-                       line("last_handshake_unix_ns", count(counters_.last_handshake_unix_ns)) +
-                       line("handshakes", count(counters_.handshakes_completed)) +
-                       line("initiations_sent", count(counters_.initiations_sent)) +
-                       line("responses_sent", count(counters_.responses_sent)) +
-                       line("rx_packets", count(counters_.rx_packets)) + line("rx_bytes", count(counters_.rx_bytes)) +
-                       line("tx_packets", count(counters_.tx_packets)) + line("tx_bytes", count(counters_.tx_bytes)) +
-                       line("keepalives_sent", count(counters_.keepalives_sent)) +
-                       line("keepalives_received", count(counters_.keepalives_received));
-  for (std::size_t i = 0; i < counters_.drops.size(); ++i) {
-    report += line("drop_" + std::string(protocol::drop_reason_name(static_cast<DropReason>(i))), count(counters_.drops[i]));
-  }
-  return report;
-}
-
-std::string Tunnel::counters_report() const {
-  std::string peer = "unknown";
-  peer_.with([&](const protocol::Peer& p) {
-    if (const auto ep = p.endpoint()) peer = ep->to_string();
-  });
-  auto value = [](const protocol::Counters::Counter& c) { return std::to_string(c.load(std::memory_order_relaxed)); };
-  std::string report = "peer " + peer + "; rx " + value(counters_.rx_packets) + " packets " +
-                       value(counters_.rx_bytes) + " bytes; tx " + value(counters_.tx_packets) + " packets " +
-                       value(counters_.tx_bytes) + " bytes; handshakes " + value(counters_.handshakes_completed) +
-                       "; keepalives sent " + value(counters_.keepalives_sent) + " received " +
-                       value(counters_.keepalives_received) + "; drops";
-  for (std::size_t i = 0; i < counters_.drops.size(); ++i) {
-    report += " " + std::string(protocol::drop_reason_name(static_cast<DropReason>(i))) + "=" + value(counters_.drops[i]);
-  }
-  return report;
+  return status;
 }
 
 }  // namespace squtun::daemon

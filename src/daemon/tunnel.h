@@ -10,6 +10,8 @@
 #include "base/fd.h"
 #include "base/guarded.h"
 #include "crypto/secret.h"
+#include "daemon/status_report.h"
+#include "daemon/reload.h"
 #include "daemon/tun_writer.h"
 #include "net/resolver_process.h"
 #include "net/udp_socket.h"
@@ -36,16 +38,15 @@ class Tunnel {
   // The peer was given by host name (-p NAME): whenever handshakes to it go unanswered,
   // look the name up again in `resolver` and follow the address it has now (dynamic DNS).
   // Call before start().
-  void follow_peer_name(std::string host, net::ResolverProcess resolver);
+  void follow_peer_name(std::string host, std::uint16_t port, net::ResolverProcess resolver);
+  // Applies what a reload read (keys, timers, the peer's host) to the running tunnel.
+  void reload(const LiveSettings& live);
 
   void start();
   void stop();
 
-  // A one-line summary of the traffic and drop counters (for SIGUSR1).
-  std::string counters_report() const;
-  // `name: value` lines for `squtun show`: interface, port, peer, handshake, counters.
-  std::string status_report() const;
-  const protocol::Counters& counters() const { return counters_; }
+  // What `squtun show` and SIGUSR1 print (daemon/status_report.h).
+  TunnelStatus status() const;
 
  private:
   // What the inbound thread reuses for every batch, allocated once.
@@ -92,7 +93,12 @@ class Tunnel {
   std::atomic<std::int64_t> next_skew_warning_ns_{0};
   // -p NAME: looked up again when handshakes go unanswered. The inbound thread owns these;
   // the event handler, on whichever thread, only raises the flag.
-  std::string peer_host_;
+  // The peer's host and port as -p/-r give them: a reload on the main thread may change them.
+  struct PeerName {
+    std::string host;
+    std::uint16_t port = 0;
+  };
+  base::Guarded<PeerName> peer_name_;
   std::optional<net::ResolverProcess> resolver_;
   std::atomic<bool> lookup_wanted_{false};
   std::string last_lookup_error_;
