@@ -44,7 +44,7 @@ std::optional<Peer::ReceiveTicket> Peer::receive(std::span<const std::uint8_t> d
 }
 
 std::optional<DropReason> Peer::why_not_fresh(const Initiation& m, const base::Endpoint& from, Now now) {
-  if (is_own_initiation(m)) return DropReason::Reflected;
+  if (tag_of(m) == instance_tag_) return DropReason::Reflected;
   // Bounded ahead even without -c: a recording stamped far ahead, accepted once, would
   // otherwise outrank its sender's genuine initiations for as long.
   const auto skew = static_cast<std::int64_t>(m.timestamp_ns - now.wall_ns);
@@ -93,7 +93,7 @@ std::optional<Peer::ReceiveTicket> Peer::handle(const Initiation& m, const base:
   liveness_.on_handshake_abandoned();
   if (!handshakes_.allow(from, now.mono)) return drop(DropReason::RateLimited);
   remember_initiation(m);
-  const Random random = new_random();
+  const Random random = drawn<Random>(random_);
   const Response response = crypto_.make_response(new_local_index(), random, m);
   // Held aside until data proves the initiator completed it, in place of the oldest held:
   // a replayed initiation then cannot displace the session in use, nor one just answered.
@@ -206,7 +206,7 @@ void Peer::send_initiation(Now now) {
   // Strictly increasing even if the wall clock steps back: they stand still until it catches
   // up, so they never leave a -c window they were inside.
   last_sent_timestamp_ = std::max(now.wall_ns, last_sent_timestamp_ + 1);
-  Random random = new_random();
+  Random random = drawn<Random>(random_);
   std::copy(instance_tag_.begin(), instance_tag_.end(), random.begin());
   initiation_ = crypto_.make_initiation(new_local_index(), random, last_sent_timestamp_);
   const base::Endpoint to = config_.fixed_endpoint.value_or(*endpoint_);
@@ -329,9 +329,5 @@ std::uint32_t Peer::new_local_index() {
   while (in_use(index)) ++index;
   return index;
 }
-
-Random Peer::new_random() const { return drawn<Random>(random_); }
-
-bool Peer::is_own_initiation(const Initiation& m) const { return tag_of(m) == instance_tag_; }
 
 }  // namespace squtun::protocol

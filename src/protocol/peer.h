@@ -165,9 +165,7 @@ class Peer {
   void run_keepalive_timers(Now now);
   std::uint32_t new_local_index();
   std::shared_ptr<Session> find_session(std::uint32_t local_index);
-  Random new_random() const;
   template <class F> void for_each_slot(F&& f);
-  bool is_own_initiation(const Initiation& m) const;
 
   HandshakeCrypto crypto_;
   PeerConfig config_;
