@@ -1487,6 +1487,29 @@ TEST_F(PeerTest, RecordedInitiationsReplayedInCyclesAreAnsweredAtMostOnce) {
   for (const auto& [index, count] : answers) ASSERT_LE(count, 1) << "initiation " << index;
 }
 
+// More sender processes than are remembered, one initiation each (a peer restarted many
+// times): the forgotten ones stay refused, and a new process is still accepted.
+TEST_F(PeerTest, InitiationsOfManySenderProcessesAreAnsweredAtMostOnce) {
+  passive_pair();
+  b.config.max_clock_skew = 3600s;
+  b.boot(2);
+  std::vector<InitiationBytes> recorded;
+  for (std::uint8_t tag = 1; tag <= 200; ++tag) {  // more than the 128 randoms once remembered
+    const auto ts = now(b).wall_ns - 1'000'000'000'000ULL + tag * 1'000'000'000ULL;
+    recorded.push_back(recorded_initiations(1, tag, ts, 1s)[0]);
+  }
+  std::size_t answered = 0;
+  for (int cycle = 0; cycle < 3; ++cycle) {
+    for (const auto& m : recorded) {
+      mono += 1s;  // within every budget
+      deliver(b, m, kElsewhere);
+      answered += drain(b).size();
+    }
+  }
+  EXPECT_EQ(answered, recorded.size());
+  establish();
+}
+
 TEST_F(PeerTest, WithClockSkewCheckAWithheldOlderInitiationIsRefused) {
   passive_pair();
   b.config.max_clock_skew = 3600s;
