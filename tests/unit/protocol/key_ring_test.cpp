@@ -2,16 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "crypto/key_file.h"
 
 namespace squtun::protocol {
 namespace {
 
-crypto::Key key_of(std::uint8_t seed) {
-  crypto::Key key;
-  for (std::size_t i = 0; i < key.size(); ++i) key.data()[i] = static_cast<std::uint8_t>(seed * 31 + i);
-  return key;
-}
+// A key of 64 hex digits, all `digit`: distinct digits, distinct keys.
+crypto::Key key_of(int digit) { return crypto::parse_key_text(std::string(64, "0123456789abcdef"[digit]), "test"); }
 
 Initiation initiation_under(const crypto::Key& key) {
   Random random{};
