@@ -14,6 +14,7 @@
 #include "protocol/constants.h"
 #include "protocol/counters.h"
 #include "protocol/handshake.h"
+#include "protocol/key_ring.h"
 #include "protocol/liveness.h"
 #include "protocol/messages.h"
 #include "protocol/session.h"
@@ -82,7 +83,9 @@ class Peer {
  public:
   using RandomSource = std::function<void(std::span<std::uint8_t>)>;
 
-  Peer(const crypto::Key& psk, PeerConfig config, Counters& counters, RandomSource random);
+  // `next_psk`: a second key accepted while the key changes (--next-key), or nullptr.
+  Peer(const crypto::Key& psk, const crypto::Key* next_psk, PeerConfig config, Counters& counters,
+       RandomSource random);
 
   // Begins a handshake if we know where the peer is (-p).
   void start(Now now);
@@ -130,9 +133,9 @@ class Peer {
   // handshake with the new address completes. False if nothing changed.
   bool set_fixed_endpoint(const base::Endpoint& to, Now now);
 
-  // A reload: handshakes from now on use these keys (sessions already made keep theirs), and
-  // the timers these settings.
-  void set_key(const crypto::Key& psk) { crypto_ = HandshakeCrypto(psk); }
+  // A reload: handshakes from now on use these keys (KeyRing), and a new one starts at once
+  // if they changed; the session in use carries the traffic until it completes.
+  void set_keys(const crypto::Key& psk, const crypto::Key* next_psk, Now now);
   void set_timers(Duration persistent_keepalive, std::optional<Duration> max_clock_skew) {
     config_.persistent_keepalive = persistent_keepalive;
     config_.max_clock_skew = max_clock_skew;
@@ -140,6 +143,9 @@ class Peer {
 
   std::optional<base::Endpoint> endpoint() const { return endpoint_; }
   bool has_session() const { return current_ != nullptr; }
+  const KeyRing& keys() const { return keys_; }
+  // The fingerprint of the key the session in use was made under, if one is up.
+  std::optional<std::string> session_key_fingerprint() const;
 
  private:
   std::optional<ReceiveTicket> handle(const Initiation& m, const base::Endpoint& from, Now now);
@@ -151,7 +157,7 @@ class Peer {
   std::optional<DropReason> why_not_fresh(const Initiation& m, const base::Endpoint& from, Now now);
   // Refuses later replays of m, and of every older initiation of its sender process.
   void remember_initiation(const Initiation& m);
-  bool loses_tie_break(const Initiation& m) const;
+  bool loses_tie_break(const Initiation& m, const KeyRing::Key& key) const;
   void handshake_completed(const base::Endpoint& with, Role role, Now now);
   void follow(const base::Endpoint& to);
 
@@ -167,7 +173,8 @@ class Peer {
   std::shared_ptr<Session> find_session(std::uint32_t local_index);
   template <class F> void for_each_slot(F&& f);
 
-  HandshakeCrypto crypto_;
+  KeyRing keys_;
+  KeyRing::Key initiation_key_;  // what initiation_ was made under
   PeerConfig config_;
   Counters& counters_;
   RandomSource random_;
