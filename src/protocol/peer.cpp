@@ -224,7 +224,8 @@ void Peer::send_initiation(Now now) {
 bool Peer::set_fixed_endpoint(const base::Endpoint& to, Now now) {
   if (config_.fixed_endpoint == to) return false;
   config_.fixed_endpoint = to;
-  if (liveness_.on_peer_moved()) initiate(now);
+  liveness_.on_peer_moved();
+  initiate(now);
   return true;
 }
 

@@ -128,9 +128,9 @@ class Peer {
   PeerEvents take_events() { return std::exchange(events_, {}); }
 
   // The fixed peer address (-p) changed, e.g. its host name now resolves elsewhere:
-  // initiations go there from now on, and a handshake under way starts again at once
-  // there. The session in use keeps its address, as sender and as destination, until a
-  // handshake with the new address completes. False if nothing changed.
+  // initiations go there from now on, starting with one at once. The session in use keeps
+  // its address, as sender and as destination, until a handshake with the new address
+  // completes. False if nothing changed.
   bool set_fixed_endpoint(const base::Endpoint& to, Now now);
 
   // A reload: handshakes from now on use these keys (KeyRing), and a new one starts at once
