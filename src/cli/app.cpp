@@ -191,6 +191,7 @@ int run_tunnel(const Options& o) {
     daemon::lock_down_running_process();
     daemon::serve_until_stopped(signals, tunnel, control.get());
     tunnel.stop();
+    if (tunnel.failed()) return kExitFailure;
   } catch (const std::exception& e) {
     if (!detacher.detached()) throw;
     daemon::log_error(e.what());

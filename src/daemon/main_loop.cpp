@@ -37,13 +37,15 @@ base::Fd open_signal_fd() {
 }
 
 void serve_until_stopped(const base::Fd& signals, const Tunnel& tunnel, ControlSocket* control) {
-  std::array<pollfd, 2> fds{{{signals.get(), POLLIN, 0}, {control ? control->fd() : -1, POLLIN, 0}}};
+  std::array<pollfd, 3> fds{
+      {{signals.get(), POLLIN, 0}, {control ? control->fd() : -1, POLLIN, 0}, {tunnel.stopped_fd(), POLLIN, 0}}};
   for (;;) {
     if (poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
       throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
     }
     if (control && (fds[1].revents & POLLIN)) control->answer(tunnel.status_report());
+    if (fds[2].revents & POLLIN) return;
     if (!(fds[0].revents & POLLIN)) continue;
     signalfd_siginfo info{};
     if (read(signals.get(), &info, sizeof info) != static_cast<ssize_t>(sizeof info)) continue;

@@ -17,8 +17,8 @@ void block_daemon_signals();
 // A descriptor that reads the daemon's signals; made before the seccomp filter forbids it.
 base::Fd open_signal_fd();
 
-// Runs until SIGTERM or SIGINT: answers SIGUSR1 with the counters in the log and each
-// control socket connection with the status.
+// Runs until SIGTERM, SIGINT or the tunnel stops on its own: answers SIGUSR1 with the
+// counters in the log and each control socket connection with the status.
 void serve_until_stopped(const base::Fd& signals, const Tunnel& tunnel, ControlSocket* control);
 
 }  // namespace squtun::daemon

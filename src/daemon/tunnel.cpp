@@ -75,12 +75,17 @@ void Tunnel::start() {
   inbound_ = std::thread([this] { inbound_loop(); });
 }
 
-void Tunnel::stop() {
+void Tunnel::halt(bool device_gone) {
+  device_gone_ = device_gone_ || device_gone;
   stopping_ = true;
   const std::uint64_t one = 1;
   if (write(stop_event_.get(), &one, sizeof one) < 0 && errno != EAGAIN) {
     log_warning(std::string("cannot wake the data path threads: ") + std::strerror(errno));
   }
+}
+
+void Tunnel::stop() {
+  halt();
   if (outbound_.joinable()) outbound_.join();
   if (inbound_.joinable()) inbound_.join();
   log_flush_suppressed(true);  // "suppressed K similar messages" still owed
@@ -96,6 +101,10 @@ void Tunnel::outbound_loop() {
   std::array<pollfd, 3> fds{{{tun_.fd(), POLLIN, 0}, {stop_event_.get(), POLLIN, 0}, {session_up_.get(), POLLIN, 0}}};
   while (!stopping_) {
     if (poll(fds.data(), fds.size(), -1) <= 0 || stopping_) continue;
+    if (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {  // deleted: POLLERR for good
+      log_error("interface " + tun_.name() + " is gone (deleted?); stopping");
+      return halt(true);
+    }
     if (fds[2].revents & POLLIN) {
       std::uint64_t events = 0;
       if (read(session_up_.get(), &events, sizeof events) > 0 && staged.release(batch, current_time().mono) > 0) {

@@ -40,6 +40,9 @@ class Tunnel {
 
   void start();
   void stop();
+  // Readable once the data path stopped on its own; failed(): the TUN device is gone.
+  int stopped_fd() const { return stop_event_.get(); }
+  bool failed() const { return device_gone_; }
 
   // A one-line summary of the traffic and drop counters (for SIGUSR1).
   std::string counters_report() const;
@@ -67,6 +70,7 @@ class Tunnel {
   void on(const protocol::PeerAddressChanged& event);
   void on(const protocol::HandshakeUnanswered& event);
 
+  void halt(bool device_gone = false);  // wakes both data path threads to end their loops
   void outbound_loop();
   void inbound_loop();
   // Seals the batch's packets and hands them to the socket. Without a usable session it
@@ -100,6 +104,7 @@ class Tunnel {
   // Written when a handshake completes, so the outbound thread sends what it staged.
   base::Fd session_up_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> device_gone_{false};
   std::thread outbound_;
   std::thread inbound_;
 };
