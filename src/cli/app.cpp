@@ -177,6 +177,7 @@ int run_tunnel(const Options& o) {
     if (pidfile && control) pidfile->also_remove(control->path());
     if (pidfile && o.chroot_dir) pidfile->remove_from_outside_chroot(user);
     daemon::Tunnel tunnel(std::move(tun), std::move(socket), key, config);
+    if (o.clamp_mss) tunnel.clamp_mss();
     if (auto resolver = peer_name_resolver(o, user)) tunnel.follow_peer_name(*o.peer_host, std::move(*resolver));
     // Connects to syslog now: /dev/log is out of reach once chrooted.
     if (detacher.detached()) {
@@ -189,9 +190,9 @@ int run_tunnel(const Options& o) {
     const base::Fd signals = daemon::open_signal_fd();
     detacher.report_ready();
     daemon::lock_down_running_process();
-    daemon::serve_until_stopped(signals, tunnel, control.get());
+    const bool signalled = daemon::serve_until_stopped(signals, tunnel, control.get());
     tunnel.stop();
-    if (tunnel.failed()) return kExitFailure;
+    if (!signalled) return kExitFailure;
   } catch (const std::exception& e) {
     if (!detacher.detached()) throw;
     daemon::log_error(e.what());

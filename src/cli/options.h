@@ -31,6 +31,7 @@ struct Options {
 
   bool tap = false;  // Ethernet frames on a TAP device instead of IP packets on TUN
   bool offload = true;  // TUN TSO/USO and UDP GSO/GRO where the kernel has them
+  bool clamp_mss = true;
 
   bool foreground = false;
   std::optional<std::string> pidfile;

@@ -36,7 +36,7 @@ base::Fd open_signal_fd() {
   return signals;
 }
 
-void serve_until_stopped(const base::Fd& signals, const Tunnel& tunnel, ControlSocket* control) {
+bool serve_until_stopped(const base::Fd& signals, const Tunnel& tunnel, ControlSocket* control) {
   std::array<pollfd, 3> fds{
       {{signals.get(), POLLIN, 0}, {control ? control->fd() : -1, POLLIN, 0}, {tunnel.stopped_fd(), POLLIN, 0}}};
   for (;;) {
@@ -45,7 +45,7 @@ void serve_until_stopped(const base::Fd& signals, const Tunnel& tunnel, ControlS
       throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
     }
     if (control && (fds[1].revents & POLLIN)) control->answer(tunnel.status_report());
-    if (fds[2].revents & POLLIN) return;
+    if (fds[2].revents & POLLIN) return false;
     if (!(fds[0].revents & POLLIN)) continue;
     signalfd_siginfo info{};
     if (read(signals.get(), &info, sizeof info) != static_cast<ssize_t>(sizeof info)) continue;
@@ -53,7 +53,7 @@ void serve_until_stopped(const base::Fd& signals, const Tunnel& tunnel, ControlS
       log_report("counters: " + tunnel.counters_report());
     } else if (info.ssi_signo == SIGTERM || info.ssi_signo == SIGINT) {
       log_info(std::string("stopping on ") + (info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT"));
-      return;
+      return true;
     }
   }
 }

@@ -15,6 +15,7 @@
 #include "net/udp_socket.h"
 #include "protocol/counters.h"
 #include "protocol/peer.h"
+#include "tun/mss_clamp.h"
 #include "tun/tun_device.h"
 
 namespace squtun::daemon {
@@ -38,11 +39,13 @@ class Tunnel {
   // Call before start().
   void follow_peer_name(std::string host, net::ResolverProcess resolver);
 
+  // Fits the MSS of TCP SYNs to the device's MTU as it is now; before start() and seccomp.
+  void clamp_mss();
+
   void start();
   void stop();
-  // Readable once the data path stopped on its own; failed(): the TUN device is gone.
+  // Readable once the data path stopped, also on its own when the TUN device is gone.
   int stopped_fd() const { return stop_event_.get(); }
-  bool failed() const { return device_gone_; }
 
   // A one-line summary of the traffic and drop counters (for SIGUSR1).
   std::string counters_report() const;
@@ -70,7 +73,7 @@ class Tunnel {
   void on(const protocol::PeerAddressChanged& event);
   void on(const protocol::HandshakeUnanswered& event);
 
-  void halt(bool device_gone = false);  // wakes both data path threads to end their loops
+  void halt();  // wakes both data path threads to end their loops
   void outbound_loop();
   void inbound_loop();
   // Seals the batch's packets and hands them to the socket. Without a usable session it
@@ -100,11 +103,11 @@ class Tunnel {
   std::optional<net::ResolverProcess> resolver_;
   std::atomic<bool> lookup_wanted_{false};
   std::string last_lookup_error_;
+  std::optional<tun::MssClamp> mss_clamp_;
   base::Fd stop_event_;
   // Written when a handshake completes, so the outbound thread sends what it staged.
   base::Fd session_up_;
   std::atomic<bool> stopping_{false};
-  std::atomic<bool> device_gone_{false};
   std::thread outbound_;
   std::thread inbound_;
 };
