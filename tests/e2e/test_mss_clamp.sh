@@ -9,7 +9,8 @@
 # the SYN-ACK that arrives in LAN A (tcpdump) announce an MSS of at most the tunnel MTU - 40
 # (IPv4) or - 60 (IPv6), and a sha256-checked transfer each way completes; also with only one
 # end clamping (it then clamps one segment on its way in, the other on its way out). With
-# --no-clamp-mss at both ends the MSS arrives unchanged.
+# --no-clamp-mss at both ends the MSS arrives unchanged. Then the same with the LANs bridged
+# through TAP devices (Ethernet frames) instead of routed.
 #
 # usage: bash test_mss_clamp.sh [path/to/squtun]
 # shellcheck source=tests/e2e/lib.sh
@@ -57,14 +58,15 @@ info "tunnel MTU $TUN_MTU: MSS at most $MSS4 (IPv4), $MSS6 (IPv6); unclamped LAN
 # syn_mss LOG FLAGS — the MSS of the first segment with tcpdump flags FLAGS ("S" or "S.") in LOG
 syn_mss() { sed -n "s/.*Flags \[$2\].*[[ ,]mss \([0-9]*\).*/\1/p" "$1" | head -n 1; }
 
-# handshake_mss ADDR PORT — a TCP connection LAN A -> ADDR:PORT in LAN B, captured at both
-# LANs; sets SYN_MSS (the SYN as LAN B got it) and SYNACK_MSS (the SYN-ACK as LAN A got it)
+# handshake_mss ADDR PORT [IF] — a TCP connection LAN A -> ADDR:PORT in LAN B, captured at
+# both LANs on IF (lan0); sets SYN_MSS (the SYN as LAN B got it) and SYNACK_MSS (the SYN-ACK
+# as LAN A got it)
 handshake_mss() {
-  local addr=$1 port=$2 cap_a cap_b pa pb lpid connect=TCP:$1:$2 listen=TCP-LISTEN:$2
+  local addr=$1 port=$2 dev=${3:-lan0} cap_a cap_b pa pb lpid connect=TCP:$1:$2 listen=TCP-LISTEN:$2
   [[ $addr == *:* ]] && connect=TCP6:[$addr]:$port listen=TCP6-LISTEN:$port
-  spawn helper "tcpdump-la-$port" "$NS_LA" tcpdump -i lan0 -n -l -c 2 "tcp port $port"
+  spawn helper "tcpdump-la-$port" "$NS_LA" tcpdump -i "$dev" -n -l -c 2 "tcp port $port"
   pa=$SPAWN_PID cap_a=$SPAWN_LOG
-  spawn helper "tcpdump-lb-$port" "$NS_LB" tcpdump -i lan0 -n -l -c 2 "tcp port $port"
+  spawn helper "tcpdump-lb-$port" "$NS_LB" tcpdump -i "$dev" -n -l -c 2 "tcp port $port"
   pb=$SPAWN_PID cap_b=$SPAWN_LOG
   wait_for 10 grep -q "listening on" "$cap_a" || die "tcpdump in LAN A did not start"
   wait_for 10 grep -q "listening on" "$cap_b" || die "tcpdump in LAN B did not start"
@@ -125,5 +127,42 @@ out=$(ip netns exec "$NS_LA" ping -n -c 1 -W 1 -M "do" -s 1472 10.2.0.2 2>&1) &&
 [[ $out != *"needed"* ]] || die "LAN A was told the tunnel's MTU: the ICMP filter does not hold:"$'\n'"$out"
 ns_ping "$NS_LA" 10.2.0.2 || die "LAN A cannot ping LAN B"
 pass "without clamping only the MSS could help: full-size DF packets vanish, nothing tells LAN A why"
+stop_daemon "$PID_A"
+stop_daemon "$PID_B"
+
+step "TAP: the LANs bridged across the tunnel (LAN MTU 1500, tap0 MTU squtun -m 1500 --tap)"
+TAP_MTU=$("$SQUTUN" -m 1500 --tap) || die "squtun -m 1500 --tap failed"
+# tap_side NS LAN_NS N — tap0 and lan1 in br0 in NS; eth1 (MTU 1500) with 10.3.0.N, fd00:3::N
+# in LAN_NS. The bridge drops frames too large for tap0 without a word: only the MSS helps.
+tap_side() {
+  local ns=$1 lan=$2 n=$3 dev
+  ip -n "$ns" tuntap add dev tap0 mode tap || die "ip tuntap add tap0 mode tap in $ns failed"
+  ip -n "$ns" link set tap0 mtu "$TAP_MTU"
+  ip -n "$ns" link add br0 type bridge
+  ip -n "$ns" link add lan1 type veth peer name eth1 netns "$lan"
+  for dev in tap0 lan1; do ip -n "$ns" link set "$dev" master br0 up; done
+  ip -n "$ns" link set br0 up
+  ip -n "$lan" link set eth1 up
+  ip -n "$lan" addr add "10.3.0.$n/24" dev eth1
+  ip -n "$lan" addr add "fd00:3::$n/64" dev eth1 nodad
+}
+tap_side "$NS_A" "$NS_LA" 1
+tap_side "$NS_B" "$NS_LB" 2
+start_daemon "$NS_B" -v --tap -l 7777 -p 198.18.0.1 -r 7778 -i tap0 -k "$KEY" --pidfile "$PF_B"
+PID_B=$DAEMON_PID
+start_daemon "$NS_A" -v --tap -l 7778 -p 198.18.0.2 -r 7777 -i tap0 -k "$KEY" --pidfile "$PF_A"
+PID_A=$DAEMON_PID
+wait_for 15 ns_ping "$NS_LA" 10.3.0.2 || die "LAN A cannot ping 10.3.0.2 across the TAP tunnel"
+for fam in 4 6; do
+  addr=10.3.0.2 limit=$((TAP_MTU - 40))
+  [[ $fam == 6 ]] && addr=fd00:3::2 limit=$((TAP_MTU - 60))
+  PORT=$((PORT + 10))
+  handshake_mss "$addr" "$PORT" eth1
+  ((SYN_MSS <= limit && SYNACK_MSS <= limit)) ||
+    die "TAP, IPv$fam: MSS $SYN_MSS (SYN) / $SYNACK_MSS (SYN-ACK) arrived, above $limit"
+  pass "TAP, IPv$fam: SYN arrived with MSS $SYN_MSS, SYN-ACK with $SYNACK_MSS (limit $limit)"
+  tcp_transfer "$NS_LA" "$NS_LB" "$addr" $((PORT + 1)) 16
+  tcp_transfer "$NS_LB" "$NS_LA" "${addr/2/1}" $((PORT + 2)) 16
+done
 stop_daemon "$PID_A"
 stop_daemon "$PID_B"
