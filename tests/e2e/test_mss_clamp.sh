@@ -52,8 +52,7 @@ EOF
 world "$NS_A" "$NS_LA" 1 2
 world "$NS_B" "$NS_LB" 2 1
 [[ $(ip -n "$NS_LA" link show lan0) == *"mtu 1500"* ]] || die "LAN A's lan0 does not have MTU 1500"
-MSS4=$((TUN_MTU - 40)) MSS6=$((TUN_MTU - 60))
-info "tunnel MTU $TUN_MTU: MSS at most $MSS4 (IPv4), $MSS6 (IPv6); unclamped LAN MSS 1460 / 1440"
+info "tunnel MTU $TUN_MTU: MSS at most $((TUN_MTU - 40)) (IPv4), $((TUN_MTU - 60)) (IPv6); unclamped LAN MSS 1460 / 1440"
 
 # syn_mss LOG FLAGS — the MSS of the first segment with tcpdump flags FLAGS ("S" or "S.") in LOG
 syn_mss() { sed -n "s/.*Flags \[$2\].*[[ ,]mss \([0-9]*\).*/\1/p" "$1" | head -n 1; }
@@ -82,28 +81,33 @@ handshake_mss() {
   [[ -n $SYN_MSS && -n $SYNACK_MSS ]] || die "no MSS option in the captured handshake:"$'\n'"$(cat "$cap_a" "$cap_b")"
 }
 
-# clamped_run LABEL A_OPTIONS B_OPTIONS — each end with its options (words); MSS clamped both
-# ways, both families, and sha256 transfers LAN to LAN both ways
+# clamped_both LABEL MTU NET DEV — for IPv4 (10.NET.0.2) and IPv6 (fd00:NET::2) in LAN B: the
+# MSS arrives clamped to the device MTU both ways, and sha256 transfers LAN to LAN both ways
 PORT=5000
-clamped_run() {
-  local label=$1 fam addr limit
-  local -a a_opts b_opts
-  read -r -a a_opts <<<"$2"
-  read -r -a b_opts <<<"$3"
-  step "$label"
-  start_pair -v -l 7777 -p 198.18.0.1 -r 7778 -i tun0 -k "$KEY" --pidfile "$PF_B" "${b_opts[@]}" -- \
-    -v -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY" --pidfile "$PF_A" "${a_opts[@]}"
+clamped_both() {
+  local label=$1 mtu=$2 net=$3 dev=$4 fam addr limit
   for fam in 4 6; do
-    addr=10.2.0.2 limit=$MSS4
-    [[ $fam == 6 ]] && addr=fd00:2::2 limit=$MSS6
+    addr=10.$net.0.2 limit=$((mtu - 40))
+    [[ $fam == 6 ]] && addr=fd00:$net::2 limit=$((mtu - 60))
     PORT=$((PORT + 10))
-    handshake_mss "$addr" "$PORT"
+    handshake_mss "$addr" "$PORT" "$dev"
     ((SYN_MSS <= limit && SYNACK_MSS <= limit)) ||
       die "$label, IPv$fam: MSS $SYN_MSS (SYN) / $SYNACK_MSS (SYN-ACK) arrived, above $limit"
     pass "$label, IPv$fam: SYN arrived with MSS $SYN_MSS, SYN-ACK with $SYNACK_MSS (limit $limit)"
     tcp_transfer "$NS_LA" "$NS_LB" "$addr" $((PORT + 1)) 16
     tcp_transfer "$NS_LB" "$NS_LA" "${addr/2/1}" $((PORT + 2)) 16
   done
+}
+
+# clamped_run LABEL A_OPTIONS B_OPTIONS — each end with its options (words), then clamped_both
+clamped_run() {
+  local -a a_opts b_opts
+  read -r -a a_opts <<<"$2"
+  read -r -a b_opts <<<"$3"
+  step "$1"
+  start_pair -v -l 7777 -p 198.18.0.1 -r 7778 -i tun0 -k "$KEY" --pidfile "$PF_B" "${b_opts[@]}" -- \
+    -v -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY" --pidfile "$PF_A" "${a_opts[@]}"
+  clamped_both "$1" "$TUN_MTU" 2 lan0
   stop_daemon "$PID_A"
   stop_daemon "$PID_B"
 }
@@ -153,16 +157,6 @@ PID_B=$DAEMON_PID
 start_daemon "$NS_A" -v --tap -l 7778 -p 198.18.0.2 -r 7777 -i tap0 -k "$KEY" --pidfile "$PF_A"
 PID_A=$DAEMON_PID
 wait_for 15 ns_ping "$NS_LA" 10.3.0.2 || die "LAN A cannot ping 10.3.0.2 across the TAP tunnel"
-for fam in 4 6; do
-  addr=10.3.0.2 limit=$((TAP_MTU - 40))
-  [[ $fam == 6 ]] && addr=fd00:3::2 limit=$((TAP_MTU - 60))
-  PORT=$((PORT + 10))
-  handshake_mss "$addr" "$PORT" eth1
-  ((SYN_MSS <= limit && SYNACK_MSS <= limit)) ||
-    die "TAP, IPv$fam: MSS $SYN_MSS (SYN) / $SYNACK_MSS (SYN-ACK) arrived, above $limit"
-  pass "TAP, IPv$fam: SYN arrived with MSS $SYN_MSS, SYN-ACK with $SYNACK_MSS (limit $limit)"
-  tcp_transfer "$NS_LA" "$NS_LB" "$addr" $((PORT + 1)) 16
-  tcp_transfer "$NS_LB" "$NS_LA" "${addr/2/1}" $((PORT + 2)) 16
-done
+clamped_both TAP "$TAP_MTU" 3 eth1
 stop_daemon "$PID_A"
 stop_daemon "$PID_B"
