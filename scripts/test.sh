@@ -27,7 +27,8 @@ FAILED=()
 stage "dependencies"
 install_deps build-essential cmake pkg-config libssl-dev libseccomp-dev libgtest-dev googletest clang \
   iperf3 iproute2 iputils-ping socat uml-utilities net-tools faketime procps util-linux \
-  passwd nftables conntrack systemd groff-base man-db ifupdown dpkg-dev tcpdump python3 ethtool
+  passwd nftables conntrack systemd groff-base man-db ifupdown dpkg-dev tcpdump python3 ethtool \
+  python3-prometheus-client
 install_deps "$(fuzzer_runtime_pkg)"
 
 stage "configure and build build/ (RelWithDebInfo, -j$JOBS)"

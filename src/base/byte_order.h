@@ -28,9 +28,8 @@ T load_be(const std::uint8_t* p) {
 
 template <typename T>
 void store_be(std::uint8_t* p, T v) {
-  for (std::size_t i = 0; i < sizeof(T); ++i) {
+  for (std::size_t i = 0; i < sizeof(T); ++i)
     p[sizeof(T) - 1 - i] = static_cast<std::uint8_t>(v >> (8 * i));
-  }
 }
 
 inline constexpr auto load_be16 = load_be<std::uint16_t>;

@@ -44,9 +44,8 @@ std::vector<std::string> config_arguments(std::string_view text, const std::stri
     const std::string name(trim(line.substr(0, eq)));
     const std::string value(trim(line.substr(eq + 1)));
     const OptionSpec* spec = find_long_option(name);
-    if (!spec || !spec->config_file) {
+    if (!spec || !spec->config_file)
       throw UsageError(where + ": unknown setting '" + name + "' (settings are named like the long options, e.g. listen = 7777)");
-    }
     if (!spec->argument.empty()) {
       args.push_back("--" + name + "=" + value);
     } else if (flag_value(value, where + ": " + name)) {

@@ -14,6 +14,7 @@ constexpr bool kConfig = true, kCommandLineOnly = false;  // whether a config fi
 constexpr bool kLive = true, kRestart = false;            // whether a reload may change it
 
 using Action = Options::Action;
+using Format = Options::ShowFormat;
 
 constexpr ValueRange kPort{1, 65535, "a UDP port"};
 constexpr ValueRange kKeepalive{0, 86400, "a number of seconds"}, kClockSkew{1, 86400, "a number of seconds"};
@@ -98,6 +99,11 @@ const OptionSpec kOptions[] = {
      "(the Ethernet header). A host name -p is not looked up (its\n"
      "address may change): it counts as IPv6, which fits either\n"
      "family, unless -b gives an IPv4 address"},
+    {"json", '\0', "", {}, kActions, kCommandLineOnly, kRestart, set_to<&Options::show_format, Format::Json>,
+     "with show: print the status as one JSON object"},
+    {"prometheus", '\0', "", {}, kActions, kCommandLineOnly, kRestart,
+     set_to<&Options::show_format, Format::Prometheus>,
+     "with show: print the status in Prometheus' text format"},
     {"genkey", '\0', "", {}, kActions, kCommandLineOnly, kRestart, set_to<&Options::action, Action::GenerateKey>,
      "print a new random key (64 hex digits) and exit"},
     {"version", 'V', "", {}, kActions, kCommandLineOnly, kRestart, set_to<&Options::action, Action::Version>,

@@ -57,9 +57,8 @@ void check_run_options(const Options& o) {
   if (o.listen_port == 0) throw UsageError("-l PORT is required: the UDP port to listen on");
   if (o.interface.empty()) throw UsageError("-i IFNAME is required: the TUN interface");
   if (o.key_file.empty()) throw UsageError("-k FILE is required: the key file");
-  if (o.peer_host && !o.peer_port) {
+  if (o.peer_host && !o.peer_port)
     throw UsageError("-p " + *o.peer_host + " needs -r PORT: the peer's UDP port");
-  }
   if (o.bind_address && o.peer_host) {
     const auto local = net::literal_family(*o.bind_address);
     const auto remote = net::literal_family(*o.peer_host);
@@ -90,9 +89,8 @@ std::string help_entry(const OptionSpec& spec) {
   const std::string short_form = spec.short_name ? std::string("-") + spec.short_name + ", " : "    ";
   const std::string argument = spec.argument.empty() ? "" : " " + std::string(spec.argument);
   std::string text(spec.help);
-  if (const auto at = text.find("{range}"); at != std::string::npos) {
+  if (const auto at = text.find("{range}"); at != std::string::npos)
     text.replace(at, 7, std::to_string(spec.range->min) + "-" + std::to_string(spec.range->max));
-  }
   return help_entry("  " + short_form + "--" + std::string(spec.long_name) + argument, text);
 }
 
@@ -108,9 +106,8 @@ Options parse_options(std::span<const std::string> args) {
     } else if (arg.size() > 1 && arg[0] == '-') {
       parse_short_cluster(arg, args, i, o);
     } else if (arg == "show" && !show) {
-      if (i + 1 >= args.size() || args[i + 1].empty() || args[i + 1][0] == '-') {
+      if (i + 1 >= args.size() || args[i + 1].empty() || args[i + 1][0] == '-')
         throw UsageError("show needs the interface: squtun show IFNAME");
-      }
       show = true;
       o.interface = args[++i];
     } else {
@@ -118,6 +115,10 @@ Options parse_options(std::span<const std::string> args) {
     }
   }
   if (show) o.action = Options::Action::Show;
+  if (!show && o.show_format != Options::ShowFormat::Text)
+    throw UsageError(std::string(o.show_format == Options::ShowFormat::Json ? "--json" : "--prometheus") +
+                     " goes with show: squtun show IFNAME " +
+                     (o.show_format == Options::ShowFormat::Json ? "--json" : "--prometheus"));
   if (o.action == Options::Action::Run) check_run_options(o);
   return o;
 }
@@ -129,7 +130,7 @@ std::string default_pidfile(const std::string& interface) {
 std::string usage_text() {
   std::string text = R"(Usage: squtun -l PORT [-p HOST -r PORT] -i IFNAME -k KEYFILE [options]
        squtun --config FILE [options]
-       squtun show IFNAME [--pidfile PATH]
+       squtun show IFNAME [--json | --prometheus] [--pidfile PATH]
        squtun -m MTU [-p HOST] [-b ADDRESS] [--tap]
        squtun --genkey
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "daemon/startup.h"
+
 namespace squtun::cli {
 
 // A command line that cannot be run; what() names the flag and the value at fault.
@@ -15,29 +17,13 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-struct Options {
+// The command line: what the daemon is to run (daemon::Settings), or another action.
+struct Options : daemon::Settings {
   enum class Action { Run, Show, GenerateKey, PrintMtu, Help, Version };
+  enum class ShowFormat { Text, Json, Prometheus };
   Action action = Action::Run;
-
-  std::uint16_t listen_port = 0;
-  std::optional<std::string> bind_address;  // -b: listen on this one local address only
-  std::optional<std::string> peer_host;
-  std::optional<std::uint16_t> peer_port;
-  std::string interface;
-  std::string key_file;
-  unsigned keepalive_seconds = 0;
-  std::optional<unsigned> clock_skew_seconds;
-  unsigned underlay_mtu = 0;
-
-  bool tap = false;  // Ethernet frames on a TAP device instead of IP packets on TUN
-  bool offload = true;  // TUN TSO/USO and UDP GSO/GRO where the kernel has them
-  bool clamp_mss = true;
-
-  bool foreground = false;
-  std::optional<std::string> pidfile;
-  std::optional<std::string> user;
-  std::optional<std::string> chroot_dir;
-  int verbosity = 0;  // -q makes it -1, each -v adds one
+  ShowFormat show_format = ShowFormat::Text;  // --json, --prometheus
+  unsigned underlay_mtu = 0;  // -m
 
   bool passive() const { return !peer_host.has_value(); }
 };

@@ -32,9 +32,7 @@ const EVP_CIPHER* chacha20_poly1305() {
 
 // OpenSSL allows exact in-place operation but not a partial overlap.
 bool overlaps_partially(std::span<const std::uint8_t> in, std::span<const std::uint8_t> out) {
-  if (in.empty() || out.empty() || in.data() == out.data()) {
-    return false;
-  }
+  if (in.empty() || out.empty() || in.data() == out.data()) return false;
   std::less<const std::uint8_t*> before;
   return before(in.data(), out.data() + out.size()) && before(out.data(), in.data() + in.size());
 }
@@ -57,14 +55,12 @@ bool transform(EVP_CIPHER_CTX* ctx, std::span<const std::uint8_t> in, std::uint8
 
 AeadContext::AeadContext() : ctx_(EVP_CIPHER_CTX_new()) {
   const EVP_CIPHER* cipher = chacha20_poly1305();
-  if (!ctx_ || cipher == nullptr) {
+  if (!ctx_ || cipher == nullptr)
     throw std::runtime_error("cannot set up ChaCha20-Poly1305: OpenSSL allocation failed");
-  }
   // Binding the cipher here lets seal/open re-key with a null cipher, which reuses the
   // provider context instead of freeing and allocating one per packet.
-  if (EVP_CipherInit_ex2(ctx_.get(), cipher, nullptr, nullptr, 1, nullptr) != 1) {
+  if (EVP_CipherInit_ex2(ctx_.get(), cipher, nullptr, nullptr, 1, nullptr) != 1)
     throw std::runtime_error("cannot set up ChaCha20-Poly1305: OpenSSL refused the cipher");
-  }
 }
 
 bool AeadContext::seal(const Key& key, std::uint64_t counter, std::span<const std::uint8_t> aad,
@@ -90,9 +86,7 @@ bool AeadContext::open(const Key& key, std::uint64_t counter, std::span<const st
     return false;
   }
   const auto body = ciphertext.first(ciphertext.size() - kAeadTagSize);
-  if (out.size() < body.size() || overlaps_partially(body, out)) {
-    return false;
-  }
+  if (out.size() < body.size() || overlaps_partially(body, out)) return false;
   EVP_CIPHER_CTX* ctx = ctx_.get();
   const Nonce nonce = nonce_for(counter);
   // A copy, because the ctrl takes a non-const pointer.

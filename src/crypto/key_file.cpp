@@ -36,9 +36,7 @@ std::optional<std::uint8_t> hex_value(char c) {
 
 std::string describe_char(char c) {
   const auto byte = static_cast<unsigned char>(c);
-  if (is_space(c)) {
-    return "whitespace";
-  }
+  if (is_space(c)) return "whitespace";
   char text[16];
   if (byte >= 0x20 && byte < 0x7f) {
     std::snprintf(text, sizeof text, "character '%c'", c);
@@ -76,9 +74,7 @@ void decode_hex_into(std::string_view digits, Key& key) {
                        " && chmod 600 " + path);
   }
   std::string message = "cannot read key file " + path + ": " + std::strerror(error);
-  if (error == EACCES || error == EPERM) {
-    message += "; make it readable by the user squtun runs as";
-  }
+  if (error == EACCES || error == EPERM) message += "; make it readable by the user squtun runs as";
   throw KeyFileError(message);
 }
 
@@ -86,21 +82,16 @@ void decode_hex_into(std::string_view digits, Key& key) {
 // Symlinks are followed on purpose: pointing at a key kept elsewhere is legitimate.
 int open_key_file(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    refuse_unreadable(path, errno);
-  }
+  if (fd < 0) refuse_unreadable(path, errno);
   return fd;
 }
 
 // Checks the opened file rather than the path, so the file checked is the file read.
 void check_file_status(int fd, const std::string& path) {
   struct stat status {};
-  if (::fstat(fd, &status) != 0) {
-    refuse_unreadable(path, errno);
-  }
-  if (S_ISDIR(status.st_mode)) {
+  if (::fstat(fd, &status) != 0) refuse_unreadable(path, errno);
+  if (S_ISDIR(status.st_mode))
     throw KeyFileError("key file " + path + " is a directory; give the path of the key file");
-  }
   if (!S_ISREG(status.st_mode)) {
     throw KeyFileError("key file " + path +
                        " is not a regular file; give the path of the key file");
@@ -123,31 +114,24 @@ std::size_t read_key_text(int fd, const std::string& path, KeyFileBuffer& buffer
   std::size_t filled = 0;
   while (filled < buffer.size()) {
     const ssize_t got = ::read(fd, buffer.data() + filled, buffer.size() - filled);
-    if (got == 0) {
-      break;
-    }
+    if (got == 0) break;
     if (got < 0) {
       if (errno == EINTR) continue;
       refuse_unreadable(path, errno);
     }
     filled += static_cast<std::size_t>(got);
   }
-  if (filled > kMaxKeyFileSize) {
-    refuse_too_large(path);
-  }
+  if (filled > kMaxKeyFileSize) refuse_too_large(path);
   return filled;
 }
 
 }  // namespace
 
 Key parse_key_text(std::string_view text, std::string_view origin) {
-  if (text.empty()) {
-    refuse_text(origin, "the file is empty; " + genkey_hint(origin));
-  }
+  if (text.empty()) refuse_text(origin, "the file is empty; " + genkey_hint(origin));
   const auto first = std::find_if_not(text.begin(), text.end(), is_space);
-  if (first == text.end()) {
+  if (first == text.end())
     refuse_text(origin, "the file holds only whitespace; " + genkey_hint(origin));
-  }
   const auto last = std::find_if_not(text.rbegin(), text.rend(), is_space).base();
   const std::string_view digits(first, last);
   for (std::size_t i = 0; i < digits.size(); ++i) {

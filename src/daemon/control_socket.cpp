@@ -19,9 +19,8 @@ constexpr int kClientTimeoutMs = 2000;
 sockaddr_un address_of(const std::string& path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) {
+  if (path.size() >= sizeof addr.sun_path)
     throw std::runtime_error("control socket path " + path + " is too long for a Unix socket");
-  }
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   return addr;
 }
@@ -65,9 +64,8 @@ ControlSocket::ControlSocket(const std::string& path) : path_(path) {
     throw std::runtime_error("cannot create control socket " + path + ": " + std::strerror(bind_errno) +
                              "; its directory must be writable by this user (see --pidfile)");
   }
-  if (listen(listener_.get(), 8) != 0) {
+  if (listen(listener_.get(), 8) != 0)
     throw std::runtime_error("cannot listen on control socket " + path + ": " + std::strerror(errno));
-  }
   struct stat st{};
   if (stat(path.c_str(), &st) == 0) {
     device_ = st.st_dev;

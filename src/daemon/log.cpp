@@ -172,9 +172,8 @@ bool log_limited_admit(LogLevel level, std::string_view key) {
   const std::lock_guard lock(g_limited_mutex);
   auto verdict = g_limited.admit(key, RateLimitedLog::Clock::now());
   log_summaries(verdict.summaries);
-  if (auto it = g_limited_levels.find(key); it == g_limited_levels.end()) {
+  if (auto it = g_limited_levels.find(key); it == g_limited_levels.end())
     if (g_limited_levels.size() < 256) g_limited_levels.emplace(std::string(key), level);
-  }
   g_limited_pending.store(g_limited.pending(), std::memory_order_relaxed);
   return verdict.log;
 }

@@ -48,9 +48,8 @@ void ensure_pid_directory(const std::string& pidfile_path) {
   if (stat(dir.c_str(), &st) == 0 || errno != ENOENT || geteuid() != 0) return;
   if (mkdir(dir.c_str(), 01775) != 0) return;
   chmod(dir.c_str(), 01775);  // mkdir applies the umask
-  if (const group* tun_group = getgrnam("tun")) {
+  if (const group* tun_group = getgrnam("tun"))
     if (chown(dir.c_str(), 0, tun_group->gr_gid) != 0) return;
-  }
 }
 
 PidFile::PidFile(const std::string& path) : path_(path), name_(path.substr(path.rfind('/') + 1)) {
@@ -62,13 +61,11 @@ PidFile::PidFile(const std::string& path) : path_(path), name_(path.substr(path.
   }
   base::Fd file(openat(directory_.get(), name_.c_str(),
                        O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
-  if (!file.valid()) {
+  if (!file.valid())
     throw std::runtime_error("cannot write pid file " + path + ": " + std::strerror(errno) + fix_hint(dir));
-  }
   const std::string text = std::to_string(getpid()) + "\n";
-  if (write(file.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+  if (write(file.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
     throw std::runtime_error("cannot write pid file " + path + ": " + std::strerror(errno));
-  }
 }
 
 void PidFile::give_to(const TargetUser& user) {

@@ -1,7 +1,5 @@
 #include "daemon/privileges.h"
 
-#include "daemon/seccomp_filter.h"
-
 #include <grp.h>
 #include <pwd.h>
 #include <sys/prctl.h>
@@ -20,9 +18,8 @@ std::runtime_error failure(const std::string& what) {
 }
 
 void enter_chroot(const std::string& dir) {
-  if (chroot(dir.c_str()) != 0) {
+  if (chroot(dir.c_str()) != 0)
     throw failure("--chroot " + dir + ": cannot confine the process (needs root and an existing directory)");
-  }
   if (chdir("/") != 0) throw failure("--chroot " + dir + ": chdir /");
 }
 
@@ -32,9 +29,8 @@ void become_user(const TargetUser& user) {
   if (setgroups(user.groups.size(), user.groups.data()) != 0) throw failure("--user " + user.name + ": setgroups");
   if (setgid(user.gid) != 0) throw failure("--user " + user.name + ": setgid");
   if (setuid(user.uid) != 0) throw failure("--user " + user.name + ": setuid");
-  if (user.uid != 0 && setuid(0) == 0) {
+  if (user.uid != 0 && setuid(0) == 0)
     throw std::runtime_error("--user " + user.name + ": root privileges could be regained; refusing to run");
-  }
 }
 
 TargetUser lookup_user(const std::string& name) {
@@ -66,13 +62,6 @@ void drop_privileges(const std::optional<TargetUser>& user, const std::optional<
   if (user) become_user(*user);
   // Nothing we exec could gain privileges; we exec nothing anyway.
   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-}
-
-void lock_down_running_process() {
-#ifndef SQUTUN_SANITIZER_BUILD
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  confine_system_calls();
-#endif
 }
 
 }  // namespace squtun::daemon

@@ -26,9 +26,4 @@ TargetUser lookup_user(const std::string& name);
 // step that failed.
 void drop_privileges(const std::optional<TargetUser>& user, const std::optional<std::string>& chroot_dir);
 
-// Once the tunnel runs: no core dumps or debugger of the same user (the keys stay out of
-// reach), and the seccomp filter (seccomp_filter.h). Sanitizer builds skip both, since
-// LeakSanitizer needs ptrace at exit. Throws std::runtime_error if the filter fails.
-void lock_down_running_process();
-
 }  // namespace squtun::daemon

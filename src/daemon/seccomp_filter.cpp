@@ -38,9 +38,8 @@ constexpr const char* kAllowed[] = {
 void allow(void* ctx, const char* name) {
   const int nr = seccomp_syscall_resolve_name(name);
   if (nr == __NR_SCMP_ERROR) return;
-  if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0) != 0) {
+  if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0) != 0)
     throw std::runtime_error(std::string("seccomp: cannot allow ") + name);
-  }
 }
 
 }  // namespace
@@ -51,16 +50,13 @@ void confine_system_calls() {
   Filter filter(seccomp_init(SCMP_ACT_ERRNO(EPERM)));
   if (!filter) throw std::runtime_error("seccomp: cannot create a filter");
   for (const char* name : kAllowed) allow(filter.get(), name);
-  if (seccomp_rule_add(filter.get(), SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0)) != 0) {
+  if (seccomp_rule_add(filter.get(), SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0)) != 0)
     throw std::runtime_error("seccomp: cannot allow Unix sockets");
-  }
   // Every thread, not only the caller: the data path threads already run.
-  if (seccomp_attr_set(filter.get(), SCMP_FLTATR_CTL_TSYNC, 1) != 0) {
+  if (seccomp_attr_set(filter.get(), SCMP_FLTATR_CTL_TSYNC, 1) != 0)
     throw std::runtime_error("seccomp: cannot apply the filter to all threads");
-  }
-  if (const int rc = seccomp_load(filter.get()); rc != 0) {
+  if (const int rc = seccomp_load(filter.get()); rc != 0)
     throw std::runtime_error(std::string("seccomp: the kernel refused the filter: ") + std::strerror(-rc));
-  }
 }
 
 }  // namespace squtun::daemon

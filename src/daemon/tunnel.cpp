@@ -120,9 +120,8 @@ void Tunnel::outbound_loop() {
       }
     }
     if ((fds[0].revents & POLLIN) && reader.read_batch(batch) > 0) {
-      for (std::size_t i = 0; mss_clamp_ && i < batch.count(); ++i) {
+      for (std::size_t i = 0; mss_clamp_ && i < batch.count(); ++i)
         mss_clamp_->apply(batch.slot(i).subspan(kDataHeaderSize, batch.length(i)));
-      }
       if (const auto unsent = seal_and_send(batch, aead)) staged.hold(batch, current_time().mono, *unsent);
     }
     send_control_messages();
@@ -310,50 +309,14 @@ void Tunnel::on(const protocol::HandshakeUnanswered& e) {
   if (resolver_) lookup_wanted_ = true;
 }
 
-std::string Tunnel::status_report() const {
-  std::string peer = "(none yet)";
-  bool session = false;
-  peer_.with([&](const protocol::Peer& p) {
-    if (const auto ep = p.endpoint()) peer = ep->to_string();
-    session = p.has_session();
+TunnelStatus Tunnel::status() const {
+  TunnelStatus status{tun_.name(), listen_port_, tun_.offloads().tso, udp_gso_on_,
+                      socket_.gro_enabled(), std::nullopt, false, counters_};
+  peer_.with([&status](const protocol::Peer& p) {
+    status.peer = p.endpoint();
+    status.session_up = p.has_session();
   });
-  auto line = [](std::string_view name, const std::string& value) { return std::string(name) + ": " + value + "\n"; };
-  auto count = [](const protocol::Counters::Counter& c) { return std::to_string(c.load(std::memory_order_relaxed)); };
-  auto on_off = [](bool on) { return std::string(on ? "on" : "off"); };
-  std::string report = line("interface", tun_.name()) + line("listen_port", std::to_string(listen_port_)) +
-                       line("offload_tun", on_off(tun_.offloads().tso)) +
-                       line("offload_udp_gso", on_off(udp_gso_on_)) +
-                       line("offload_udp_gro", on_off(socket_.gro_enabled())) +
-                       line("peer", peer) + line("session", session ? "up" : "down") +
-                       line("last_handshake_unix_ns", count(counters_.last_handshake_unix_ns)) +
-                       line("handshakes", count(counters_.handshakes_completed)) +
-                       line("initiations_sent", count(counters_.initiations_sent)) +
-                       line("responses_sent", count(counters_.responses_sent)) +
-                       line("rx_packets", count(counters_.rx_packets)) + line("rx_bytes", count(counters_.rx_bytes)) +
-                       line("tx_packets", count(counters_.tx_packets)) + line("tx_bytes", count(counters_.tx_bytes)) +
-                       line("keepalives_sent", count(counters_.keepalives_sent)) +
-                       line("keepalives_received", count(counters_.keepalives_received));
-  for (std::size_t i = 0; i < counters_.drops.size(); ++i) {
-    report += line("drop_" + std::string(protocol::drop_reason_name(static_cast<DropReason>(i))), count(counters_.drops[i]));
-  }
-  return report;
-}
-
-std::string Tunnel::counters_report() const {
-  std::string peer = "unknown";
-  peer_.with([&](const protocol::Peer& p) {
-    if (const auto ep = p.endpoint()) peer = ep->to_string();
-  });
-  auto value = [](const protocol::Counters::Counter& c) { return std::to_string(c.load(std::memory_order_relaxed)); };
-  std::string report = "peer " + peer + "; rx " + value(counters_.rx_packets) + " packets " +
-                       value(counters_.rx_bytes) + " bytes; tx " + value(counters_.tx_packets) + " packets " +
-                       value(counters_.tx_bytes) + " bytes; handshakes " + value(counters_.handshakes_completed) +
-                       "; keepalives sent " + value(counters_.keepalives_sent) + " received " +
-                       value(counters_.keepalives_received) + "; drops";
-  for (std::size_t i = 0; i < counters_.drops.size(); ++i) {
-    report += " " + std::string(protocol::drop_reason_name(static_cast<DropReason>(i))) + "=" + value(counters_.drops[i]);
-  }
-  return report;
+  return status;
 }
 
 }  // namespace squtun::daemon

@@ -10,6 +10,7 @@
 #include "base/fd.h"
 #include "base/guarded.h"
 #include "crypto/secret.h"
+#include "daemon/status_report.h"
 #include "daemon/tun_writer.h"
 #include "net/resolver_process.h"
 #include "net/udp_socket.h"
@@ -47,11 +48,8 @@ class Tunnel {
   // Readable once the data path stopped, also on its own when the TUN device is gone.
   int stopped_fd() const { return stop_event_.get(); }
 
-  // A one-line summary of the traffic and drop counters (for SIGUSR1).
-  std::string counters_report() const;
-  // `name: value` lines for `squtun show`: interface, port, peer, handshake, counters.
-  std::string status_report() const;
-  const protocol::Counters& counters() const { return counters_; }
+  // What `squtun show` and SIGUSR1 print (daemon/status_report.h).
+  TunnelStatus status() const;
 
  private:
   // What the inbound thread reuses for every batch, allocated once.

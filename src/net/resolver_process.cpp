@@ -48,9 +48,8 @@ void set_error(Reply& reply, const char* message) {
   }
   ::close_range(kHelperFd + 1, ~0U, 0);
   const int null_fd = ::open("/dev/null", O_RDWR);
-  for (int std_fd = 0; std_fd <= 2; ++std_fd) {
+  for (int std_fd = 0; std_fd <= 2; ++std_fd)
     if (null_fd < 0 || ::dup2(null_fd, std_fd) < 0) ::close(std_fd);
-  }
   if (null_fd > 2) ::close(null_fd);
   sigset_t none;
   sigemptyset(&none);
@@ -92,16 +91,14 @@ void set_error(Reply& reply, const char* message) {
 
 ResolverProcess ResolverProcess::spawn(Lookup lookup, const std::function<void()>& in_child) {
   int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) {
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0)
     throw std::runtime_error(std::string("cannot create the name lookup helper's socket: ") + std::strerror(errno));
-  }
   base::Fd ours(fds[0]);
   base::Fd theirs(fds[1]);
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
-  if (pid < 0) {
+  if (pid < 0)
     throw std::runtime_error(std::string("cannot start the name lookup helper process: ") + std::strerror(errno));
-  }
   if (pid == 0) {
     try {
       run_helper(theirs.get(), parent, lookup, in_child);

@@ -109,9 +109,8 @@ UdpSocket UdpSocket::bind_any(std::uint16_t port, SocketOptions options) {
 
   sockaddr_storage address;
   const socklen_t length = wildcard_address(dual_stack, port, address);
-  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), length) != 0) {
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), length) != 0)
     throw_listen_error(port, errno);
-  }
   UdpSocket socket(std::move(fd), dual_stack);
   if (options.offload) socket.enable_offloads();
   return socket;
@@ -125,16 +124,14 @@ UdpSocket UdpSocket::bind_to(const base::Endpoint& local, SocketOptions options)
   base::Fd fd = open_socket(v6 ? AF_INET6 : AF_INET);
   if (!fd.valid()) throw_listen_error(local.port, errno, address);
   const int v6only = 1;
-  if (v6 && ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) != 0) {
+  if (v6 && ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) != 0)
     throw_listen_error(local.port, errno, address);
-  }
   enlarge_buffer(fd.get(), SO_RCVBUFFORCE, SO_RCVBUF, kReceiveBufferBytes);
   enlarge_buffer(fd.get(), SO_SNDBUFFORCE, SO_SNDBUF, kSendBufferBytes);
   sockaddr_storage storage;
   const socklen_t length = sockaddr_from_endpoint(local, false, storage);
-  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&storage), length) != 0) {
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&storage), length) != 0)
     throw_listen_error(local.port, errno, address);
-  }
   UdpSocket socket(std::move(fd), false);
   if (options.offload) socket.enable_offloads();
   return socket;

@@ -4,35 +4,22 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
+#include <variant>
 
 namespace squtun::protocol {
 
-// Why a datagram or packet was dropped. The data path counts drops instead of logging
-// them, so a flood costs a counter increment, not a log line.
+// Why a datagram or packet was dropped; counter_descriptions() says what each one means.
+// The data path counts drops instead of logging them, so a flood costs a counter increment,
+// not a log line.
 enum class DropReason : std::size_t {
-  Malformed,       // not a well-formed squtun message
-  WrongSource,     // sender is not the -p/-r peer
-  BadMac,          // handshake MAC or data AEAD tag did not authenticate
-  Replay,          // data counter seen before or behind the window; stale handshake
-  Reflected,       // our own initiation sent back to us
-  ClockSkew,       // initiation timestamp further from our clock than -c allows
-  UnknownSession,  // no session or pending handshake has that index
-  Expired,         // session older than the reject-after time
-  RateLimited,     // over the handshake budget
-  NoSession,       // outbound packet while no session is up (a handshake is started)
-  NoPeer,          // outbound packet while the passive end has not learned its peer
-  TooBig,          // inner packet larger than a datagram can carry
-  TunWrite,        // the TUN device refused a packet
-  TunRead,         // a packet read from the TUN device whose offload header or headers
-                   // did not allow cutting it into packets (or the read failed)
-  UdpSend,         // the socket refused a datagram
-  kCount,
+  Malformed, WrongSource, BadMac, Replay, Reflected, ClockSkew, UnknownSession, Expired,
+  RateLimited, NoSession, NoPeer, TooBig, TunWrite, TunRead, UdpSend, kCount
 };
 
-std::string_view drop_reason_name(DropReason reason);
-
 // Traffic and drop counters, written by the data-path threads and read by whoever asks.
+// Each one is described in counter_descriptions().
 struct Counters {
   using Counter = std::atomic<std::uint64_t>;
   Counter rx_packets{0}, rx_bytes{0}, tx_packets{0}, tx_bytes{0};
@@ -47,5 +34,21 @@ struct Counters {
     return drops[static_cast<std::size_t>(reason)].load(std::memory_order_relaxed);
   }
 };
+
+enum class CounterKind { Counter, Gauge };  // a Counter only rises; a Gauge is a current value
+
+// One counter as every report names and explains it: `squtun show`, the SIGUSR1 line and any
+// later format are each a printer over counter_descriptions().
+struct CounterDescription {
+  std::string_view name;  // the same in every format
+  std::variant<Counters::Counter Counters::*, DropReason> source;
+  std::string_view meaning;
+  CounterKind kind = CounterKind::Counter;
+
+  std::uint64_t value(const Counters& counters) const;
+};
+
+// Every counter of Counters once, in the order reports list them.
+std::span<const CounterDescription> counter_descriptions();
 
 }  // namespace squtun::protocol

@@ -41,9 +41,8 @@ SplitStatus GsoSplitter::start_single(const VnetHeader& header) {
 }
 
 SplitStatus GsoSplitter::start_segmented(std::uint8_t gso_type, std::uint16_t gso_size) {
-  if (gso_type != kGsoTcpV4 && gso_type != kGsoTcpV6 && gso_type != kGsoUdpL4) {
+  if (gso_type != kGsoTcpV4 && gso_type != kGsoTcpV6 && gso_type != kGsoUdpL4)
     return fail(SplitStatus::UnsupportedGsoType);
-  }
   if (const SplitStatus s = ip::parse_layout(packet_, layout_); s != SplitStatus::Ok) return fail(s);
   const bool tcp = layout_.protocol == ip::kTcp;
   const bool agrees = gso_type == kGsoUdpL4 ? !tcp : tcp && layout_.v6 == (gso_type == kGsoTcpV6);

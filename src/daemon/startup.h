@@ -1,0 +1,37 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace squtun::daemon {
+
+// What the daemon is to run, as the command line and the config file give it.
+struct Settings {
+  std::uint16_t listen_port = 0;
+  std::optional<std::string> bind_address;  // -b: listen on this one local address only
+  std::optional<std::string> peer_host;     // none: passive, the peer is learnt
+  std::optional<std::uint16_t> peer_port;
+  std::string interface;
+  std::string key_file;
+  unsigned keepalive_seconds = 0;
+  std::optional<unsigned> clock_skew_seconds;
+
+  bool tap = false;     // Ethernet frames on a TAP device instead of IP packets on TUN
+  bool offload = true;  // TUN TSO/USO and UDP GSO/GRO where the kernel has them
+  bool clamp_mss = true;
+
+  bool foreground = false;
+  std::optional<std::string> pidfile;
+  std::optional<std::string> user;
+  std::optional<std::string> chroot_dir;
+  int verbosity = 0;  // -q makes it -1, each -v adds one
+};
+
+// Starts the daemon in the phases of startup.cpp and serves until SIGTERM or SIGINT, or its
+// device is gone; returns the exit status. Writes `pidfile` (none: no pid file) and answers `squtun show` on
+// `control_socket`. Throws what fails before it detaches.
+int run_daemon(const Settings& settings, const std::optional<std::string>& pidfile,
+               const std::string& control_socket);
+
+}  // namespace squtun::daemon
