@@ -57,15 +57,16 @@ info "tunnel MTU $TUN_MTU: MSS at most $((TUN_MTU - 40)) (IPv4), $((TUN_MTU - 60
 # syn_mss LOG FLAGS — the MSS of the first segment with tcpdump flags FLAGS ("S" or "S.") in LOG
 syn_mss() { sed -n "s/.*Flags \[$2\].*[[ ,]mss \([0-9]*\).*/\1/p" "$1" | head -n 1; }
 
-# handshake_mss ADDR PORT [IF] — a TCP connection LAN A -> ADDR:PORT in LAN B, captured at
+# handshake_mss ADDR PORT [IF] — a TCP connection LAN A -> ADDR:PORT in LAN B, its first four
+# segments (room for a retransmitted SYN) captured at
 # both LANs on IF (lan0); sets SYN_MSS (the SYN as LAN B got it) and SYNACK_MSS (the SYN-ACK
 # as LAN A got it)
 handshake_mss() {
   local addr=$1 port=$2 dev=${3:-lan0} cap_a cap_b pa pb lpid connect=TCP:$1:$2 listen=TCP-LISTEN:$2
   [[ $addr == *:* ]] && connect=TCP6:[$addr]:$port listen=TCP6-LISTEN:$port
-  spawn helper "tcpdump-la-$port" "$NS_LA" tcpdump -i "$dev" -n -l -c 2 "tcp port $port"
+  spawn helper "tcpdump-la-$port" "$NS_LA" tcpdump -i "$dev" -n -l -c 4 "tcp port $port"
   pa=$SPAWN_PID cap_a=$SPAWN_LOG
-  spawn helper "tcpdump-lb-$port" "$NS_LB" tcpdump -i "$dev" -n -l -c 2 "tcp port $port"
+  spawn helper "tcpdump-lb-$port" "$NS_LB" tcpdump -i "$dev" -n -l -c 4 "tcp port $port"
   pb=$SPAWN_PID cap_b=$SPAWN_LOG
   wait_for 10 grep -q "listening on" "$cap_a" || die "tcpdump in LAN A did not start"
   wait_for 10 grep -q "listening on" "$cap_b" || die "tcpdump in LAN B did not start"
