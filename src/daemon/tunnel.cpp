@@ -81,8 +81,20 @@ void Tunnel::clamp_mss() {
 void Tunnel::start() {
   with_peer([](protocol::Peer& peer) { peer.start(current_time()); });
   send_control_messages();
-  outbound_ = std::thread([this] { outbound_loop(); });
-  inbound_ = std::thread([this] { inbound_loop(); });
+  outbound_ = std::thread([this] { run_data_path("outbound", &Tunnel::outbound_loop); });
+  inbound_ = std::thread([this] { run_data_path("inbound", &Tunnel::inbound_loop); });
+}
+
+// Failing closed, but not silently: an exception that would end a thread in std::terminate
+// (OpenSSL or its random generator failing, memory exhausted) stops the tunnel instead, and
+// the daemon then exits non-zero, its pid file and control socket removed.
+void Tunnel::run_data_path(const char* direction, void (Tunnel::*loop)()) {
+  try {
+    (this->*loop)();
+  } catch (const std::exception& e) {
+    log_error(std::string("the ") + direction + " data path failed: " + e.what() + "; stopping");
+    halt();
+  }
 }
 
 void Tunnel::halt() {

@@ -50,7 +50,8 @@ class Tunnel {
 
   void start();
   void stop();
-  // Readable once the data path stopped, also on its own when the TUN device is gone.
+  // Readable once the data path stopped, also on its own: the TUN device gone, or a data-path
+  // thread failed.
   int stopped_fd() const { return stop_event_.get(); }
 
   // What `squtun show` and SIGUSR1 print (daemon/status_report.h).
@@ -77,6 +78,7 @@ class Tunnel {
   void on(const protocol::HandshakeUnanswered& event);
 
   void halt();  // wakes both data path threads to end their loops
+  void run_data_path(const char* direction, void (Tunnel::*loop)());
   void outbound_loop();
   void inbound_loop();
   // Seals the batch's packets and hands them to the socket. Without a usable session it
