@@ -3,6 +3,7 @@
 #include <net/if.h>
 
 #include <cerrno>
+#include <functional>
 
 #include "daemon/log.h"
 #include "netlink/route_socket.h"
@@ -13,8 +14,8 @@ namespace {
 
 // Runs one netlink change; a refusal names the setting ("address 10.99.0.1/30") and says
 // what usually causes it.
-template <typename Change>
-void apply(const std::string& setting, const std::string& ifname, Change&& change) {
+void apply(const std::string& setting, const std::string& ifname,
+           const std::function<void()>& change) {
   try {
     change();
   } catch (const netlink::NetlinkError& e) {
@@ -22,8 +23,7 @@ void apply(const std::string& setting, const std::string& ifname, Change&& chang
     if (e.error() == EPERM)
       hint =
           "; setting addresses, routes and the MTU needs root (CAP_NET_ADMIN): run squtun as root "
-          "(with -u USER to drop "
-          "privileges after setup), or leave them out and set them outside squtun";
+          "(with -u USER to drop privileges after setup), or set them outside squtun";
     if (e.error() == EACCES)
       hint = "; is IPv6 off on " + ifname + " (sysctl net.ipv6.conf." + ifname + ".disable_ipv6)?";
     throw std::runtime_error(setting + ": " + e.what() + hint);
@@ -33,22 +33,19 @@ void apply(const std::string& setting, const std::string& ifname, Change&& chang
 // mtu auto: what -m would print for the MTU of the path to the peer.
 unsigned automatic_mtu(netlink::RouteSocket& netlink, const tun::TunDevice& tun,
                        const base::Endpoint& peer) {
+  const std::string route = "mtu auto: the path to " + peer.to_string();
   netlink::Path path;
-  apply("mtu auto (the route to " + peer.to_string() + ")", tun.name(),
-        [&] { path = netlink.path_to(peer); });
+  apply(route, tun.name(), [&] { path = netlink.path_to(peer); });
   const auto family = peer.family == base::Endpoint::Family::V4 ? protocol::UnderlayFamily::V4
                                                                 : protocol::UnderlayFamily::V6;
   const auto payload =
       tun.mode() == tun::Mode::Tap ? protocol::Payload::EthernetFrame : protocol::Payload::IpPacket;
   const auto mtu = protocol::inner_mtu_of_path(path.device_mtu, path.route_mtu, family, payload);
   const std::string measured =
-      path.device + " MTU " + std::to_string(path.device_mtu) +
-      (path.route_mtu ? ", route MTU " + std::to_string(*path.route_mtu) : "");
-  if (!mtu)
-    throw std::runtime_error("mtu auto: the path to " + peer.to_string() + " (" + measured +
-                             ") is too small");
-  log_info("mtu auto: " + std::to_string(*mtu) + " for the path to " + peer.to_string() + " (" +
-           measured + ")");
+      route + " (" + path.device + " MTU " + std::to_string(path.device_mtu) +
+      (path.route_mtu ? ", route MTU " + std::to_string(*path.route_mtu) : "") + ")";
+  if (!mtu) throw std::runtime_error(measured + " is too small for a tunnel");
+  log_info(measured + " makes it " + std::to_string(*mtu));
   return static_cast<unsigned>(*mtu);
 }
 
@@ -58,20 +55,18 @@ void configure_device(const Settings& s, const tun::TunDevice& tun,
                       const protocol::PeerConfig& peer) {
   if (s.addresses.empty() && s.routes.empty() && !s.device_mtu) return;
   const unsigned ifindex = if_nametoindex(tun.name().c_str());
-  std::optional<netlink::RouteSocket> netlink;
-  apply("netlink", tun.name(), [&] { netlink.emplace(); });
+  netlink::RouteSocket netlink;
   std::optional<unsigned> mtu = s.device_mtu;
-  if (mtu == kAutoMtu) mtu = automatic_mtu(*netlink, tun, *peer.fixed_endpoint);
+  if (mtu == kAutoMtu) mtu = automatic_mtu(netlink, tun, *peer.fixed_endpoint);
   const std::string up = mtu ? "mtu " + std::to_string(*mtu) : tun.name() + " up";
-  apply(up, tun.name(), [&] { netlink->set_link_up(ifindex, mtu); });
+  apply(up, tun.name(), [&] { netlink.set_link_up(ifindex, mtu); });
   for (const auto& address : s.addresses)
     apply("address " + address.to_string(), tun.name(),
-          [&] { netlink->add_address(ifindex, address); });
+          [&] { netlink.add_address(ifindex, address); });
   for (const auto& route : s.routes)
-    apply("route " + route.to_string(), tun.name(), [&] { netlink->add_route(ifindex, route); });
-  log_info(tun.name() + " is up" + (mtu ? " with mtu " + std::to_string(*mtu) : "") + ", " +
-           std::to_string(s.addresses.size()) + " address(es), " + std::to_string(s.routes.size()) +
-           " route(s)");
+    apply("route " + route.to_string(), tun.name(), [&] { netlink.add_route(ifindex, route); });
+  log_info(tun.name() + " is up with " + std::to_string(s.addresses.size()) + " address(es) and " +
+           std::to_string(s.routes.size()) + " route(s)");
 }
 
 }  // namespace squtun::daemon

@@ -18,23 +18,6 @@ unsigned address_size(const base::Endpoint& address) {
   return address.family == base::Endpoint::Family::V4 ? 4 : 16;
 }
 
-std::string request_name(std::uint16_t type) {
-  switch (type) {
-    case RTM_NEWADDR:
-      return "RTM_NEWADDR";
-    case RTM_NEWROUTE:
-      return "RTM_NEWROUTE";
-    case RTM_NEWLINK:
-      return "RTM_NEWLINK";
-    case RTM_GETROUTE:
-      return "RTM_GETROUTE";
-    case RTM_GETLINK:
-      return "RTM_GETLINK";
-    default:
-      return "type " + std::to_string(type);
-  }
-}
-
 // A request the kernel acknowledges, and its fixed header T (zeroed).
 template <typename T>
 T* put_request(std::vector<char>& buffer, nlmsghdr*& request, std::uint16_t type,
@@ -50,20 +33,15 @@ std::optional<std::uint32_t> u32_of(const nlattr* attribute) {
   return mnl_attr_get_u32(attribute);
 }
 
-struct RouteAnswer {
-  unsigned device = 0;
-  std::optional<unsigned> mtu;
-};
-
 int on_route_metric(const nlattr* attribute, void* answer) {
   if (mnl_attr_get_type(attribute) == RTAX_MTU)
-    static_cast<RouteAnswer*>(answer)->mtu = u32_of(attribute);
+    static_cast<Path*>(answer)->route_mtu = u32_of(attribute);
   return MNL_CB_OK;
 }
 
 int on_route_attribute(const nlattr* attribute, void* answer) {
   if (mnl_attr_get_type(attribute) == RTA_OIF)
-    static_cast<RouteAnswer*>(answer)->device = u32_of(attribute).value_or(0);
+    static_cast<Path*>(answer)->device_index = u32_of(attribute).value_or(0);
   if (mnl_attr_get_type(attribute) == RTA_METRICS)
     mnl_attr_parse_nested(attribute, on_route_metric, answer);
   return MNL_CB_OK;
@@ -78,6 +56,14 @@ int on_link_attribute(const nlattr* attribute, void* answer) {
   return MNL_CB_OK;
 }
 
+int on_route(const nlmsghdr* answer, void* path) {
+  return mnl_attr_parse(answer, sizeof(rtmsg), on_route_attribute, path);
+}
+
+int on_link(const nlmsghdr* answer, void* path) {
+  return mnl_attr_parse(answer, sizeof(ifinfomsg), on_link_attribute, path);
+}
+
 }  // namespace
 
 NetlinkError::NetlinkError(int error, const std::string& request)
@@ -90,9 +76,8 @@ RouteSocket::RouteSocket()
     throw NetlinkError(errno, "socket");
 }
 
-void RouteSocket::transact(nlmsghdr* request, mnl_cb_t on_answer, void* answer) {
+void RouteSocket::transact(nlmsghdr* request, const char* name, mnl_cb_t on_answer, void* answer) {
   const unsigned sequence = request->nlmsg_seq = ++sequence_;
-  const std::string name = request_name(request->nlmsg_type);
   if (mnl_socket_sendto(socket_.get(), request, request->nlmsg_len) < 0)
     throw NetlinkError(errno, name);
   for (int status = MNL_CB_OK; status > MNL_CB_STOP;) {
@@ -113,7 +98,7 @@ void RouteSocket::add_address(unsigned ifindex, const Cidr& address) {
   header->ifa_index = ifindex;
   mnl_attr_put(request, IFA_LOCAL, address_size(address.address), address.address.address.data());
   mnl_attr_put(request, IFA_ADDRESS, address_size(address.address), address.address.address.data());
-  transact(request);
+  transact(request, "RTM_NEWADDR");
 }
 
 void RouteSocket::add_route(unsigned ifindex, const Cidr& network) {
@@ -129,7 +114,7 @@ void RouteSocket::add_route(unsigned ifindex, const Cidr& network) {
   if (network.prefix > 0)
     mnl_attr_put(request, RTA_DST, address_size(network.address), network.address.address.data());
   mnl_attr_put_u32(request, RTA_OIF, ifindex);
-  transact(request);
+  transact(request, "RTM_NEWROUTE");
 }
 
 void RouteSocket::set_link_up(unsigned ifindex, std::optional<unsigned> mtu) {
@@ -138,7 +123,7 @@ void RouteSocket::set_link_up(unsigned ifindex, std::optional<unsigned> mtu) {
   header->ifi_index = static_cast<int>(ifindex);
   header->ifi_flags = header->ifi_change = IFF_UP;
   if (mtu) mnl_attr_put_u32(request, IFLA_MTU, *mtu);
-  transact(request);
+  transact(request, "RTM_NEWLINK");
 }
 
 Path RouteSocket::path_to(const base::Endpoint& destination) {
@@ -147,23 +132,11 @@ Path RouteSocket::path_to(const base::Endpoint& destination) {
   route->rtm_family = family_of(destination);
   route->rtm_dst_len = address_size(destination) * 8;
   mnl_attr_put(request, RTA_DST, address_size(destination), destination.address.data());
-  RouteAnswer answer;
-  transact(
-      request,
-      [](const nlmsghdr* m, void* a) {
-        return mnl_attr_parse(m, sizeof(rtmsg), on_route_attribute, a);
-      },
-      &answer);
-  put_request<ifinfomsg>(buffer_, request, RTM_GETLINK)->ifi_index =
-      static_cast<int>(answer.device);
   Path path;
-  path.route_mtu = answer.mtu;
-  transact(
-      request,
-      [](const nlmsghdr* m, void* p) {
-        return mnl_attr_parse(m, sizeof(ifinfomsg), on_link_attribute, p);
-      },
-      &path);
+  transact(request, "RTM_GETROUTE", on_route, &path);
+  put_request<ifinfomsg>(buffer_, request, RTM_GETLINK)->ifi_index =
+      static_cast<int>(path.device_index);
+  transact(request, "RTM_GETLINK", on_link, &path);
   return path;
 }
 

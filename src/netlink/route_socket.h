@@ -27,6 +27,7 @@ class NetlinkError : public std::runtime_error {
 // What carries packets to a destination: the route's device and its MTU, and the route's own
 // MTU (set on the route, or a path MTU the kernel learnt) if it has one.
 struct Path {
+  unsigned device_index = 0;
   std::string device;
   unsigned device_mtu = 0;
   std::optional<unsigned> route_mtu;
@@ -48,7 +49,8 @@ class RouteSocket {
 
  private:
   // Sends `request` and hands each answer to `on_answer` until the kernel acknowledges it.
-  void transact(nlmsghdr* request, mnl_cb_t on_answer = nullptr, void* answer = nullptr);
+  void transact(nlmsghdr* request, const char* name, mnl_cb_t on_answer = nullptr,
+                void* answer = nullptr);
 
   base::UniqueHandle<mnl_socket, mnl_socket_close> socket_;
   std::vector<char> buffer_;

@@ -86,7 +86,7 @@ wait_for 10 udp_bound "$NS_A" "$PID_A" || die "A has no UDP socket 10 s after it
 expect_device "$NS_A" "$TUNNEL_MTU" 10.99.0.1/30 fd00::1/64
 expect_device "$NS_B" "$TUNNEL_MTU" 10.99.0.2/30 fd00::2/64
 [[ $(route_dev "$NS_A" 10.77.0.9) == tun0 ]] || die "10.77.0.0/24 does not route via tun0 in $NS_A: $(ip -n "$NS_A" route)"
-grep -q "mtu auto: $TUNNEL_MTU for the path to 198.18.0.2:7777 (veth0 MTU $UNDERLAY_MTU)" "$LOG_A" ||
+grep -q "mtu auto: the path to 198.18.0.2:7777 (veth0 MTU $UNDERLAY_MTU) makes it $TUNNEL_MTU" "$LOG_A" ||
   die "A did not log how it found its MTU"
 pass "tun0 has its addresses, MTU ($TUNNEL_MTU: auto at A, a number at B) and route, and is up"
 
