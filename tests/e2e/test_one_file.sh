@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test_one_file.sh — a tunnel described by its config file alone: squtun gives tun0 its
 # addresses (IPv4 and IPv6), its routes and its MTU through netlink; nobody runs `ip addr`.
-#   A: active, lets squtun create tun0; mtu = auto (veth0's MTU 1400 less 60), a route to
-#      10.77.0.0/24 (B's LAN: 10.77.0.1 on its lo) through the tunnel
+#   A: active, lets squtun create tun0; mtu = auto (veth0's MTU 1400 less 60), routes to
+#      10.77.0.0/24 (B's LAN: 10.77.0.1 on its lo) and fd00:77::/64 through the tunnel
 #   B: passive, a persistent tun0 made beforehand without any address; mtu = 1340
 # Checks the addresses, the route, the MTUs and the link state as `ip` shows them, ping over
 # IPv4, IPv6 and the route, pings of exactly the MTU with DF, sha256-checked transfers both
@@ -40,6 +40,7 @@ key = $KEY
 address = 10.99.0.1/30
 address = fd00::1/64
 route = 10.77.0.0/24
+route = fd00:77::/64
 mtu = auto
 CONF
 cat >"$E2E_TMP/b.conf" <<CONF
@@ -86,6 +87,7 @@ wait_for 10 udp_bound "$NS_A" "$PID_A" || die "A has no UDP socket 10 s after it
 expect_device "$NS_A" "$TUNNEL_MTU" 10.99.0.1/30 fd00::1/64
 expect_device "$NS_B" "$TUNNEL_MTU" 10.99.0.2/30 fd00::2/64
 [[ $(route_dev "$NS_A" 10.77.0.9) == tun0 ]] || die "10.77.0.0/24 does not route via tun0 in $NS_A: $(ip -n "$NS_A" route)"
+[[ $(route_dev "$NS_A" fd00:77::9) == tun0 ]] || die "fd00:77::/64 does not route via tun0 in $NS_A: $(ip -n "$NS_A" -6 route)"
 grep -q "mtu auto: the path to 198.18.0.2:7777 (veth0 MTU $UNDERLAY_MTU) makes it $TUNNEL_MTU" "$LOG_A" ||
   die "A did not log how it found its MTU"
 pass "tun0 has its addresses, MTU ($TUNNEL_MTU: auto at A, a number at B) and route, and is up"
