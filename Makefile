@@ -11,7 +11,8 @@
 #
 # Variables: BUILD (build directory, default build), PREFIX (default /usr/local), DESTDIR
 # (staging root for install/uninstall), DEBDIR (where the .deb goes, default $(BUILD)),
-# BUILD_TYPE, JOBS. PREFIX is applied at install time, so it need not match the configure.
+# BUILD_TYPE, JOBS, INSTALL_DIR_RECORD (see install). PREFIX is applied at install time, so it
+# need not match the configure.
 BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 PREFIX ?= /usr/local
@@ -24,6 +25,9 @@ DEBDIR ?= $(BUILD)
 TMPFILESDIR = /usr/lib/tmpfiles.d
 MANDIR = $(PREFIX)/share/man/man8
 UNITDIR = $(PREFIX)/lib/systemd/system
+# The directories install puts something in, and the record of those it had to make.
+INSTALL_DIRS = $(addprefix $(DESTDIR),$(PREFIX)/sbin $(MANDIR) $(UNITDIR) $(TMPFILESDIR) $(RUNDIR))
+INSTALL_DIR_RECORD ?= $(BUILD)/install_dirs.txt
 
 .PHONY: all test install uninstall deb clean
 
@@ -41,7 +45,10 @@ test: all
 # The tmpfiles.d entry makes the directory again at boot (/run is a tmpfs).
 # With DESTDIR (a staging tree, e.g. for a package), no group is created and the directory
 # is made with its mode; it gets group tun only if that group exists here.
+# The directories it creates (e.g. /usr/local/share/man/man8 on a fresh machine) are noted in
+# $(INSTALL_DIR_RECORD), so that uninstall removes those and only those.
 install: all
+	sh scripts/install_dirs.sh note $(INSTALL_DIR_RECORD) $(INSTALL_DIRS)
 	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix $(PREFIX)
 ifeq ($(strip $(DESTDIR)),)
 	getent group tun >/dev/null || groupadd --system tun
@@ -51,18 +58,16 @@ else
 	if [ "$$(id -u)" = 0 ] && getent group tun >/dev/null; then chown root:tun $(DESTDIR)$(RUNDIR); fi
 endif
 
-# Removes the binary, the man page (and its man8/ directory if that is now empty), the
-# tmpfiles.d entry, and $(RUNDIR) if it is empty (a running daemon's pid file keeps it; the
-# directory then vanishes at the next boot, as the entry is gone).
+# Removes the binary, the man page, the tmpfiles.d entry and the unit, then the directories
+# install made (as $(INSTALL_DIR_RECORD) says) if they are empty: e.g. $(RUNDIR), unless a
+# running daemon's pid file keeps it (it then vanishes at the next boot, as the entry is gone).
+# A directory that was there before install stays, and so does every one after `make clean`.
 # Group tun is left on purpose: users were added to it and /dev/net/tun may belong to it;
 # remove it by hand with `groupdel tun` once nothing uses it.
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/squtun $(DESTDIR)$(MANDIR)/squtun.8 \
 		$(DESTDIR)$(TMPFILESDIR)/squtun.conf $(DESTDIR)$(UNITDIR)/squtun@.service
-	rmdir $(DESTDIR)$(MANDIR) 2>/dev/null || true
-	rmdir $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/lib/systemd 2>/dev/null || true
-	if [ -d $(DESTDIR)$(RUNDIR) ]; then \
-		rmdir $(DESTDIR)$(RUNDIR) 2>/dev/null || echo "$(DESTDIR)$(RUNDIR) is not empty: left in place"; fi
+	sh scripts/install_dirs.sh remove $(INSTALL_DIR_RECORD) $(INSTALL_DIRS)
 
 # A Debian package from $(BUILD): /usr/sbin/squtun, the gzipped man page, the tmpfiles.d
 # entry, the systemd unit (if packaging/systemd/ has squtun@.service[.in]) and maintainer

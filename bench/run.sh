@@ -148,11 +148,6 @@ command -v wg >/dev/null 2>&1 || { WG_DEB_WHY="wg (wireguard-tools) is not insta
 
 info "building squtun (Release) in $BUILD_DIR"
 cmake_args=(-S "$REPO_ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DSQUTUN_TESTS=OFF -DSQUTUN_BENCH=ON)
-# GCC 12 at -O3 reports a false -Wrestrict inside std::string (GCC bug 105329), which the
-# project's -Werror would turn into a failed build; it stays a warning here.
-if ! ${CXX:-c++} -dM -E -x c++ /dev/null 2>/dev/null | grep -q __clang__; then
-  cmake_args+=("-DCMAKE_CXX_FLAGS=-Wno-error=restrict")
-fi
 # shellcheck disable=SC2206  # word splitting wanted
 cmake_args+=(${SQUTUN_BENCH_CMAKE_ARGS:-})
 cmake "${cmake_args[@]}" >"$E2E_LOGS/build.log" 2>&1 || { tail -n 30 "$E2E_LOGS/build.log" >&2; die "cmake configure failed"; }

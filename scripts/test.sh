@@ -28,11 +28,11 @@ stage "dependencies"
 install_deps build-essential cmake pkg-config libssl-dev libseccomp-dev libmnl-dev libgtest-dev googletest clang \
   iperf3 iproute2 iputils-ping socat uml-utilities net-tools faketime procps util-linux \
   passwd nftables conntrack systemd groff-base man-db ifupdown dpkg-dev tcpdump python3 ethtool \
-  python3-prometheus-client
+  lintian dpkg-repack python3-prometheus-client
 install_deps "$(fuzzer_runtime_pkg)"
 
-stage "configure and build build/ (RelWithDebInfo, -j$JOBS)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+stage "configure and build build/ (RelWithDebInfo, warnings are errors, -j$JOBS)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSQUTUN_WERROR=ON
 cmake --build build -j"$JOBS"
 
 stage "ctest: unit and end-to-end tests"
@@ -47,7 +47,7 @@ if [[ -f tests/fuzz/CMakeLists.txt ]]; then
   # or a leak ends the run as a failure (the inputs land in build-fuzz/artifacts/).
   stage "libFuzzer targets (clang, ASan + UBSan) in build-fuzz/, ${FUZZ_SECONDS}s each, $JOBS at a time"
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_CXX_COMPILER=clang++ -DSQUTUN_FUZZ=ON -DSQUTUN_TESTS=OFF
+    -DCMAKE_CXX_COMPILER=clang++ -DSQUTUN_FUZZ=ON -DSQUTUN_TESTS=OFF -DSQUTUN_WERROR=ON
   fuzz_built=1
   if ! cmake --build build-fuzz -j"$JOBS"; then
     FAILED+=("build of build-fuzz/ (clang, -DSQUTUN_FUZZ=ON): no fuzz target ran")

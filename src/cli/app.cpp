@@ -72,12 +72,23 @@ int show_status(const Options& o) {
   return kExitOk;
 }
 
-int run_tunnel(const Options& o) {
+// A reload reads the same command line and config file again; an option that only a restart
+// can change refuses it.
+daemon::Reread reread_for(std::vector<std::string> args, Options running) {
+  return [args = std::move(args), running = std::move(running)]() -> daemon::Settings {
+    const Options now = parse_options(expand_config(args));
+    if (const auto option = restart_only_change(running, now))
+      throw UsageError("--" + std::string(*option) + " changed: it takes effect only when squtun restarts");
+    return now;
+  };
+}
+
+int run_tunnel(const Options& o, std::span<const std::string> args) {
   if (const std::string problem = tun::interface_name_problem(o.interface); !problem.empty())
     throw UsageError("-i " + o.interface + ": " + problem);
   std::optional<std::string> pidfile = o.pidfile;
   if (!pidfile && !o.foreground) pidfile = default_pidfile(o.interface);
-  return daemon::run_daemon(o, pidfile, control_socket_path(o));
+  return daemon::run_daemon(o, pidfile, control_socket_path(o), reread_for({args.begin(), args.end()}, o));
 }
 
 }  // namespace
@@ -95,10 +106,13 @@ int run_app(std::span<const std::string> args) {
       case Options::Action::GenerateKey:
         std::cout << crypto::generate_key_hex() << "\n";
         return kExitOk;
+      case Options::Action::Fingerprint:
+        std::cout << crypto::key_fingerprint(crypto::load_key_file(o.key_file)) << "\n";
+        return kExitOk;
       case Options::Action::PrintMtu:
         return print_mtu(o);
       case Options::Action::Run:
-        return run_tunnel(o);
+        return run_tunnel(o, args);
       case Options::Action::Show:
         return show_status(o);
     }

@@ -81,6 +81,9 @@ const OptionSpec kOptions[] = {
      "run as root)"},
     {"key", 'k', "FILE", {}, kTunnel, kConfig, kLive, store_nonempty<&Options::key_file>,
      "key file: 64 hex digits, mode 0600"},
+    {"next-key", '\0', "FILE", {}, kTunnel, kConfig, kLive, store_nonempty<&Options::next_key_file>,
+     "a second key file, accepted beside -k while the key changes:\n"
+     "see KEY ROTATION in squtun(8)"},
     {"keepalive", 'a', "SECS", kKeepalive, kTunnel, kConfig, kLive, store_number<&Options::keepalive_seconds>,
      "send a keepalive when nothing was sent for SECS seconds, to keep\n"
      "a NAT mapping open ({range}; default 0: off)"},
@@ -129,6 +132,13 @@ const OptionSpec kOptions[] = {
     {"prometheus", '\0', "", {}, kActions, kCommandLineOnly, kRestart,
      set_to<&Options::show_format, Format::Prometheus>,
      "with show: print the status in Prometheus' text format"},
+    {"fingerprint", '\0', "FILE", {}, kActions, kCommandLineOnly, kRestart,
+     [](auto& o, auto& g) {
+       o.key_file = g.value;
+       o.action = Action::Fingerprint;
+     },
+     "print the fingerprint of the key file FILE (8 hex digits, as the\n"
+     "log and squtun show name keys) and exit"},
     {"genkey", '\0', "", {}, kActions, kCommandLineOnly, kRestart, set_to<&Options::action, Action::GenerateKey>,
      "print a new random key (64 hex digits) and exit"},
     {"version", 'V', "", {}, kActions, kCommandLineOnly, kRestart, set_to<&Options::action, Action::Version>,

@@ -26,10 +26,13 @@ void apply_option(const OptionSpec& spec, const std::string& flag, const std::op
   if (spec.argument.empty()) {
     if (attached) throw UsageError(flag + " takes no value");
     spec.apply(o, {spec, flag, {}});
+    o.given.emplace_back(spec.long_name, "");
     return;
   }
   if (!attached && i + 1 >= args.size()) throw UsageError(flag + " needs a value");
-  spec.apply(o, {spec, flag, attached ? *attached : args[++i]});
+  const std::string& value = attached ? *attached : args[++i];
+  spec.apply(o, {spec, flag, value});
+  o.given.emplace_back(spec.long_name, value);
 }
 
 void parse_long(const std::string& arg, std::span<const std::string> args, std::size_t& i, Options& o) {
@@ -125,6 +128,18 @@ Options parse_options(std::span<const std::string> args) {
   return o;
 }
 
+std::optional<std::string_view> restart_only_change(const Options& before, const Options& after) {
+  auto values_of = [](const Options& o, std::string_view name) {
+    std::vector<std::string> values;
+    for (const auto& [given, value] : o.given)
+      if (given == name) values.push_back(value);
+    return values;
+  };
+  for (const auto& spec : option_table())
+    if (!spec.reloadable && values_of(before, spec.long_name) != values_of(after, spec.long_name)) return spec.long_name;
+  return std::nullopt;
+}
+
 std::string default_pidfile(const std::string& interface) {
   return "/var/run/squtun/squtun-" + interface + ".pid";
 }
@@ -135,6 +150,7 @@ std::string usage_text() {
        squtun show IFNAME [--json | --prometheus] [--pidfile PATH]
        squtun -m MTU [-p HOST] [-b ADDRESS] [--tap]
        squtun --genkey
+       squtun --fingerprint KEYFILE
 
 Carries IP packets between a TUN device and one peer over UDP, each packet sealed with
 ChaCha20-Poly1305 under session keys derived from a pre-shared key file.

@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "daemon/startup.h"
 
@@ -19,10 +21,12 @@ class UsageError : public std::runtime_error {
 
 // The command line: what the daemon is to run (daemon::Settings), or another action.
 struct Options : daemon::Settings {
-  enum class Action { Run, Show, GenerateKey, PrintMtu, Help, Version };
+  enum class Action { Run, Show, GenerateKey, Fingerprint, PrintMtu, Help, Version };
   enum class ShowFormat { Text, Json, Prometheus };
   Action action = Action::Run;
   ShowFormat show_format = ShowFormat::Text;  // --json, --prometheus
+  // Each option as the arguments gave it, (long name, value) in order: what a reload compares.
+  std::vector<std::pair<std::string_view, std::string>> given;
   unsigned underlay_mtu = 0;  // -m
 
   bool passive() const { return !peer_host.has_value(); }
@@ -71,6 +75,10 @@ const OptionSpec* find_config_option(std::string_view name);
 
 // Parses the arguments after the program name. Throws UsageError.
 Options parse_options(std::span<const std::string> args);
+
+// The first option a reload from `before` to `after` would change although only a restart can
+// (its table entry is not reloadable), or nothing.
+std::optional<std::string_view> restart_only_change(const Options& before, const Options& after);
 
 // The --help text.
 std::string usage_text();

@@ -34,6 +34,15 @@ std::optional<std::uint8_t> hex_value(char c) {
   return std::nullopt;
 }
 
+std::string hex_of(std::span<const std::uint8_t> bytes) {
+  std::string hex;
+  for (const std::uint8_t byte : bytes) {
+    hex += kHexDigits[byte >> 4];
+    hex += kHexDigits[byte & 0x0f];
+  }
+  return hex;
+}
+
 std::string describe_char(char c) {
   const auto byte = static_cast<unsigned char>(c);
   if (is_space(c)) return "whitespace";
@@ -162,13 +171,13 @@ Key load_key_file(const std::string& path) {
 std::string generate_key_hex() {
   Key raw;
   random_bytes(raw.span());
-  std::string hex;
-  hex.reserve(kKeyHexDigits);
-  for (const std::uint8_t byte : raw.span()) {
-    hex += kHexDigits[byte >> 4];
-    hex += kHexDigits[byte & 0x0f];
-  }
-  return hex;
+  return hex_of(raw.span());
+}
+
+std::string key_fingerprint(const Key& key) {
+  constexpr std::string_view kLabel = "squtun key fingerprint";
+  const Mac mac = hmac_sha256(key, {reinterpret_cast<const std::uint8_t*>(kLabel.data()), kLabel.size()});
+  return hex_of(std::span(mac).first(4));
 }
 
 }  // namespace squtun::crypto

@@ -24,4 +24,8 @@ Key load_key_file(const std::string& path);
 // 64 lower-case hex digits of fresh key from the OpenSSL RNG, without a newline.
 std::string generate_key_hex();
 
+// 8 hex digits that tell keys apart in logs and `squtun show` without revealing them: the
+// start of HMAC-SHA256(key, "squtun key fingerprint"), so they say nothing of the key.
+std::string key_fingerprint(const Key& key);
+
 }  // namespace squtun::crypto

@@ -69,6 +69,8 @@ LogLevel log_level_for_verbosity(int verbosity) {
 
 bool log_enabled(LogLevel level) { return level <= g_max_level.load(); }
 
+void set_log_level(LogLevel max_level) { g_max_level = max_level; }
+
 namespace {
 
 void write_log(int priority, std::string_view name, std::string_view message) {

@@ -29,6 +29,8 @@ void configure_log(LogLevel max_level, LogSink sink);
 LogLevel log_level_for_verbosity(int verbosity);
 
 bool log_enabled(LogLevel level);
+// A reload's -v/-q: the sink stays.
+void set_log_level(LogLevel max_level);
 void log_message(LogLevel level, std::string_view message);
 
 // Logs what the user asked for (SIGUSR1's counters) whatever the level.

@@ -19,6 +19,7 @@
 #include "daemon/log.h"
 #include "daemon/pid_file.h"
 #include "daemon/privileges.h"
+#include "daemon/reload.h"
 #include "daemon/seccomp_filter.h"
 #include "daemon/status_report.h"
 #include "daemon/tunnel.h"
@@ -94,14 +95,14 @@ std::unique_ptr<ControlSocket> open_control_socket(const std::string& path) {
   }
 }
 
-// -p NAME: a helper process looks the name up again whenever handshakes go unanswered
-// (net/resolver_process.h). It runs as the daemon will (--user), but outside --chroot, where
-// /etc/hosts and /etc/resolv.conf are.
+// -p: a helper process looks the peer's name up again whenever handshakes go unanswered
+// (net/resolver_process.h); also for an address, which a reload may replace by a name. It runs
+// as the daemon will (--user), but outside --chroot, where /etc/hosts and /etc/resolv.conf are.
 std::optional<net::ResolverProcess> peer_name_resolver(const Settings& s,
                                                        const std::optional<TargetUser>& user) {
-  if (!s.peer_host || net::literal_family(*s.peer_host)) return std::nullopt;
+  if (!s.peer_host) return std::nullopt;
   return net::ResolverProcess::spawn(
-      [host = *s.peer_host, port = *s.peer_port, family = peer_family(s)] {
+      [family = peer_family(s)](const std::string& host, std::uint16_t port) {
         return net::resolve_endpoint(host, port, family);
       },
       [&user] { drop_privileges(user, std::nullopt); });
@@ -182,15 +183,19 @@ FilesClaimed claim_files(Detached&& d, const std::optional<std::string>& pidfile
 // 4. Builds the tunnel (no thread yet) and forks the peer name's resolver: after Detached, so
 // that the resolver is the detached daemon's child, and like the pid file's keeper while the
 // process has one thread (fork copies only the caller) and is outside --chroot.
+// The reload helper (daemon/reload.h) keeps the credentials the daemon started with, so that it
+// reads what the daemon read at start, and stays outside --chroot.
 struct HelpersForked : FilesClaimed {
   std::unique_ptr<Tunnel> tunnel;
+  Reloader reloader;
 };
 
-HelpersForked fork_helpers(FilesClaimed&& f) {
+HelpersForked fork_helpers(FilesClaimed&& f, Reread reread) {
   auto tunnel = std::make_unique<Tunnel>(std::move(f.tun), std::move(f.socket), f.key, f.peer);
   if (auto resolver = peer_name_resolver(f.settings, f.user))
-    tunnel->follow_peer_name(*f.settings.peer_host, std::move(*resolver));
-  return {std::move(f), std::move(tunnel)};
+    tunnel->follow_peer_name(*f.settings.peer_host, *f.settings.peer_port, std::move(*resolver));
+  Reloader reloader = Reloader::spawn(std::move(reread), f.settings, peer_family(f.settings));
+  return {std::move(f), std::move(tunnel), std::move(reloader)};
 }
 
 // 5. Needs HelpersForked: nothing is left to do that needs root or the whole file system.
@@ -236,22 +241,45 @@ Confined confine(Running&& r) {
   return {std::move(r), std::move(signals)};
 }
 
-// Then until SIGTERM or SIGINT: the counters in the log on SIGUSR1, the status to each
-// connection to the control socket.
-void serve(const Confined& d) {
-  std::array<pollfd, 2> fds{
-      {{d.signals.get(), POLLIN, 0}, {d.control ? d.control->fd() : -1, POLLIN, 0}}};
+// A reload's outcome: applied, or refused with the running tunnel untouched.
+void finish_reload(Confined& d) {
+  auto result = d.reloader.take_result();
+  if (!result) return;
+  if (const auto* refused = std::get_if<std::string>(&*result)) {
+    log_error("reload refused, still running as before: " + *refused);
+    return;
+  }
+  const LiveSettings& live = std::get<LiveSettings>(*result);
+  // Logged whatever -q says, as the administrator asked for the reload.
+  log_report("reloaded: key " + crypto::key_fingerprint(live.key) + ", next key " +
+           (live.next_key ? crypto::key_fingerprint(*live.next_key) : "none") + ", keepalive " +
+           std::to_string(live.keepalive_seconds) + " s, clock skew " +
+           (live.clock_skew_seconds ? std::to_string(*live.clock_skew_seconds) + " s" : "unchecked") +
+           (live.peer ? ", peer " + live.peer_host + " (" + live.peer->to_string() + ")" : std::string()));
+  set_log_level(log_level_for_verbosity(live.verbosity));
+  d.tunnel->reload(live);
+}
+
+// Then until SIGTERM or SIGINT: the counters in the log on SIGUSR1, a reload on SIGHUP, the
+// status to each connection to the control socket.
+void serve(Confined& d) {
+  std::array<pollfd, 3> fds{{{d.signals.get(), POLLIN, 0},
+                             {d.control ? d.control->fd() : -1, POLLIN, 0},
+                             {d.reloader.fd(), POLLIN, 0}}};
   for (;;) {
     if (poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
       throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
     }
     if (d.control && (fds[1].revents & POLLIN)) d.control->answer(show_text(d.tunnel->status()));
+    if (fds[2].revents != 0) finish_reload(d);
     if (!(fds[0].revents & POLLIN)) continue;
     signalfd_siginfo info{};
     if (read(d.signals.get(), &info, sizeof info) != static_cast<ssize_t>(sizeof info)) continue;
     if (info.ssi_signo == SIGUSR1) {
       log_report("counters: " + counters_line(d.tunnel->status()));
+    } else if (info.ssi_signo == SIGHUP) {
+      log_info(d.reloader.request() ? "SIGHUP: reloading the config and key files" : "SIGHUP: a reload is under way");
     } else if (info.ssi_signo == SIGTERM || info.ssi_signo == SIGINT) {
       log_info(std::string("stopping on ") + (info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT"));
       return;
@@ -262,12 +290,12 @@ void serve(const Confined& d) {
 }  // namespace
 
 int run_daemon(const Settings& settings, const std::optional<std::string>& pidfile,
-               const std::string& control_socket) {
+               const std::string& control_socket, Reread reread) {
   Detacher detacher;
   Detached detached = detach(open_devices(settings), detacher);
   try {
-    const Confined daemon = confine(start_threads(
-        shed_privileges(fork_helpers(claim_files(std::move(detached), pidfile, control_socket)))));
+    Confined daemon = confine(start_threads(shed_privileges(
+        fork_helpers(claim_files(std::move(detached), pidfile, control_socket), std::move(reread)))));
     serve(daemon);
     daemon.tunnel->stop();
   } catch (const std::exception& e) {

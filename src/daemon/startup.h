@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@ struct Settings {
   std::optional<std::uint16_t> peer_port;
   std::string interface;
   std::string key_file;
+  std::optional<std::string> next_key_file;  // --next-key: also accepted while keys change
   unsigned keepalive_seconds = 0;
   std::optional<unsigned> clock_skew_seconds;
 
@@ -37,10 +39,15 @@ struct Settings {
   int verbosity = 0;  // -q makes it -1, each -v adds one
 };
 
+// Reads the command line and the config file again: the settings they give now. Throws
+// std::runtime_error naming what is wrong, an option that only a restart can change included.
+using Reread = std::function<Settings()>;
+
 // Starts the daemon in the phases of startup.cpp and serves until SIGTERM or SIGINT; returns
-// the exit status. Writes `pidfile` (none: no pid file) and answers `squtun show` on
-// `control_socket`. Throws what fails before it detaches.
+// the exit status. Writes `pidfile` (none: no pid file), answers `squtun show` on
+// `control_socket`, and on SIGHUP applies what `reread` gives. Throws what fails before it
+// detaches.
 int run_daemon(const Settings& settings, const std::optional<std::string>& pidfile,
-               const std::string& control_socket);
+               const std::string& control_socket, Reread reread);
 
 }  // namespace squtun::daemon

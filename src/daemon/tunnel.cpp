@@ -54,8 +54,8 @@ Tunnel::Tunnel(tun::TunDevice tun, net::UdpSocket socket, const crypto::Key& psk
 
 Tunnel::~Tunnel() { stop(); }
 
-void Tunnel::follow_peer_name(std::string host, net::ResolverProcess resolver) {
-  peer_host_ = std::move(host);
+void Tunnel::follow_peer_name(std::string host, std::uint16_t port, net::ResolverProcess resolver) {
+  peer_name_.with([&](PeerName& name) { name = {std::move(host), port}; });
   resolver_.emplace(std::move(resolver));
 }
 
@@ -214,12 +214,25 @@ void Tunnel::open_batch(InboundState& state) {
 
 void Tunnel::request_peer_lookup() {
   if (!resolver_ || resolver_->gone()) return;
-  if (resolver_->request()) log_debug("looking up " + peer_host_ + " again");
+  const PeerName name = peer_name_.with([](const PeerName& n) { return n; });
+  if (resolver_->request(name.host, name.port)) log_debug("looking up " + name.host + " again");
+}
+
+void Tunnel::reload(const LiveSettings& live) {
+  with_peer([&](protocol::Peer& peer) {
+    peer.set_key(live.key);
+    peer.set_timers(std::chrono::seconds(live.keepalive_seconds),
+                    live.clock_skew_seconds ? std::optional<protocol::Duration>(std::chrono::seconds(*live.clock_skew_seconds))
+                                            : std::nullopt);
+    if (live.peer) peer.set_fixed_endpoint(*live.peer, current_time());
+  });
+  if (live.peer) peer_name_.with([&](PeerName& name) { name = {live.peer_host, live.peer_port}; });
 }
 
 void Tunnel::take_peer_lookup() {
   const auto result = resolver_->take_result();
   if (!result) return;
+  const std::string host = peer_name_.with([](const PeerName& n) { return n.host; });
   if (!result->endpoint) {
     // One line per distinct failure: a dead name would otherwise be logged every 6 s.
     if (result->error != last_lookup_error_) {
@@ -227,7 +240,7 @@ void Tunnel::take_peer_lookup() {
       log_warning("cannot look up the peer again: " + result->error + "; still trying its last address");
     }
     if (resolver_->gone()) {
-      log_error("the peer's name " + peer_host_ + " will not be looked up again until squtun restarts");
+      log_error("the peer's name " + host + " will not be looked up again until squtun restarts");
     }
     return;
   }
@@ -235,9 +248,9 @@ void Tunnel::take_peer_lookup() {
   bool moved = false;
   with_peer([&](protocol::Peer& peer) { moved = peer.set_fixed_endpoint(*result->endpoint, current_time()); });
   if (moved) {
-    log_info(peer_host_ + " now resolves to " + result->endpoint->to_string() + "; handshaking there");
+    log_info(host + " now resolves to " + result->endpoint->to_string() + "; handshaking there");
   } else {
-    log_debug(peer_host_ + " still resolves to " + result->endpoint->to_string());
+    log_debug(host + " still resolves to " + result->endpoint->to_string());
   }
 }
 

@@ -11,6 +11,7 @@
 #include "base/guarded.h"
 #include "crypto/secret.h"
 #include "daemon/status_report.h"
+#include "daemon/reload.h"
 #include "daemon/tun_writer.h"
 #include "net/resolver_process.h"
 #include "net/udp_socket.h"
@@ -37,7 +38,9 @@ class Tunnel {
   // The peer was given by host name (-p NAME): whenever handshakes to it go unanswered,
   // look the name up again in `resolver` and follow the address it has now (dynamic DNS).
   // Call before start().
-  void follow_peer_name(std::string host, net::ResolverProcess resolver);
+  void follow_peer_name(std::string host, std::uint16_t port, net::ResolverProcess resolver);
+  // Applies what a reload read (keys, timers, the peer's host) to the running tunnel.
+  void reload(const LiveSettings& live);
 
   void start();
   void stop();
@@ -90,7 +93,12 @@ class Tunnel {
   std::atomic<std::int64_t> next_skew_warning_ns_{0};
   // -p NAME: looked up again when handshakes go unanswered. The inbound thread owns these;
   // the event handler, on whichever thread, only raises the flag.
-  std::string peer_host_;
+  // The peer's host and port as -p/-r give them: a reload on the main thread may change them.
+  struct PeerName {
+    std::string host;
+    std::uint16_t port = 0;
+  };
+  base::Guarded<PeerName> peer_name_;
   std::optional<net::ResolverProcess> resolver_;
   std::atomic<bool> lookup_wanted_{false};
   std::string last_lookup_error_;

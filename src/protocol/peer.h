@@ -129,6 +129,14 @@ class Peer {
   // again at once at the new address; sessions are kept. False if nothing changed.
   bool set_fixed_endpoint(const base::Endpoint& to, Now now);
 
+  // A reload: handshakes from now on use these keys (sessions already made keep theirs), and
+  // the timers these settings.
+  void set_key(const crypto::Key& psk) { crypto_ = HandshakeCrypto(psk); }
+  void set_timers(Duration persistent_keepalive, std::optional<Duration> max_clock_skew) {
+    config_.persistent_keepalive = persistent_keepalive;
+    config_.max_clock_skew = max_clock_skew;
+  }
+
   std::optional<base::Endpoint> endpoint() const { return endpoint_; }
   bool has_session() const { return current_ != nullptr; }
 

@@ -735,6 +735,7 @@ put_back() {
     if [[ -e $p || -L $p ]]; then
       echo "cleanup: $p exists, so the saved one stays in ${E2E_ASIDE[$p]}" >&2
     else
+      mkdir -p "$(dirname "$p")"
       mv "${E2E_ASIDE[$p]}" "$p" && info "restored $p"
     fi
   done
@@ -742,25 +743,62 @@ put_back() {
   return 0
 }
 
-# note_account group|passwd NAME — remember whether NAME exists now; account_was_new tells
-# later, and drop_account_if_new (at exit) removes it if the test's install made it.
-declare -A E2E_HAD_ACCOUNT=()
-note_account() {
-  E2E_HAD_ACCOUNT[$1:$2]=0
-  if getent "$1" "$2" >/dev/null; then E2E_HAD_ACCOUNT[$1:$2]=1; fi
-}
-account_was_new() { [[ ${E2E_HAD_ACCOUNT[$1:$2]} == 0 ]]; }
-# drop_account_if_new group|passwd NAME WHO — WHO made it, for the log
-drop_account_if_new() {
-  local db=$1 name=$2 who=$3
-  if ! account_was_new "$db" "$name" || ! getent "$db" "$name" >/dev/null; then return 0; fi
-  if [[ $db == passwd ]]; then
-    userdel "$name" && info "removed user $name ($who created it)"
-    if getent group "$name" >/dev/null; then groupdel "$name"; fi
+# private_etc — from now on this test sees a copy-on-write view of the machine's /etc (the
+# test must run in a mount namespace of its own): the users, groups and files it or what it
+# installs makes there stay in the view and go with it, and the machine's /etc is untouched,
+# whatever accounts it has. Called again, it starts a new view. Call it before registering the
+# restores that must run inside the view: it is unmounted after them.
+E2E_ETC_VIEW=""
+private_etc() {
+  [[ ${SQUTUN_E2E_PRIVATE_RUN:-} == 1 ]] || die "private_etc: not in the test's own mount namespace"
+  if [[ -n $E2E_ETC_VIEW ]]; then
+    umount /etc || die "cannot unmount the previous view of /etc"
+    rm -rf "$E2E_ETC_VIEW"
   else
-    groupdel "$name" && info "removed group $name ($who created it)"
+    atexit _drop_etc_view
   fi
-  return 0
+  E2E_ETC_VIEW=$(mktemp -d "$E2E_TMP/etc.XXXXXX")
+  mkdir "$E2E_ETC_VIEW/upper" "$E2E_ETC_VIEW/work"
+  mount -t overlay squtun-e2e-etc \
+    -o "lowerdir=/etc,upperdir=$E2E_ETC_VIEW/upper,workdir=$E2E_ETC_VIEW/work" /etc ||
+    die "cannot mount a private view of /etc (overlayfs)"
+}
+_drop_etc_view() { umount /etc && rm -rf "$E2E_ETC_VIEW"; }
+
+# forget_account NAME... — in the private /etc, no user and no group called NAME, and NAME in
+# no group's member (or gshadow administrator) list
+forget_account() {
+  local name f kept
+  [[ -n $E2E_ETC_VIEW ]] || die "forget_account outside a private_etc view"
+  for name in "$@"; do
+    for f in /etc/passwd /etc/shadow /etc/group /etc/gshadow; do
+      [[ -f $f ]] || continue
+      # fields 3 and 4 are the lists in group and gshadow, numbers in passwd and shadow
+      kept=$(awk -F: -v OFS=: -v name="$name" '$1 == name { next }
+        { for (i = 3; i <= 4 && i <= NF; i++) {
+            n = split($i, member, ","); $i = ""
+            for (j = 1; j <= n; j++) if (member[j] != name) $i = $i ($i == "" ? "" : ",") member[j]
+          }
+          print }' "$f") || die "cannot read $f"
+      printf '%s\n' "$kept" >"$f"
+    done
+  done
+}
+
+# make_build_dir — MAKE_BUILD: the build directory `make` works in: that of the binary under
+# test when it is a build of this source tree (so what is installed is what is tested), else a
+# fresh build in the temp dir
+make_build_dir() {
+  MAKE_BUILD=$(dirname "$SQUTUN")
+  if [[ -f $MAKE_BUILD/CMakeCache.txt ]] &&
+    grep -qxF "CMAKE_HOME_DIRECTORY:INTERNAL=$REPO_ROOT" "$MAKE_BUILD/CMakeCache.txt"; then
+    info "make works in $MAKE_BUILD (the build of the binary under test)"
+    return 0
+  fi
+  MAKE_BUILD=$E2E_TMP/build
+  info "$SQUTUN is not in a build of $REPO_ROOT: building one in $MAKE_BUILD"
+  { cmake -S "$REPO_ROOT" -B "$MAKE_BUILD" -DSQUTUN_TESTS=OFF && cmake --build "$MAKE_BUILD" -j2; } \
+    >"$E2E_LOGS/cmake.log" 2>&1 || die "cmake failed: $(tail -n 20 "$E2E_LOGS/cmake.log")"
 }
 
 # expect_stat PATH TYPE OWNER:GROUP MODE — e.g. expect_stat /run/squtun directory root:tun 1775

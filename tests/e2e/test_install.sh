@@ -6,17 +6,23 @@
 #   /usr/lib/tmpfiles.d/squtun.conf, group tun (created if missing), /var/run/squtun
 #   (root:tun, mode 01775, writable by group tun, sticky). The tmpfiles.d entry brings the
 #   directory back after it is gone (what a reboot does to /run). `make uninstall` then
-#   removes exactly what install added: the trees it touched list the same as before.
+#   removes exactly what install added: the trees it touched list the same as before. The
+#   directories it puts files in stay when they were there before (left by another install,
+#   e.g. from another source tree, or by other software), empty or not.
 #   Also: DESTDIR and PREFIX put everything into a staging tree and nothing on the machine.
 # make runs in the build directory of the binary under test when that is a build of this
-# source tree (so the installed binary is the one under test), else in a fresh build here.
-# Whatever was installed before (a squtun, its man page, the tmpfiles entry) is moved aside
-# first and put back at exit; group tun is removed at exit if this test created it.
+# source tree (so the installed binary is the one under test), else in a fresh build here;
+# its record of the directories install made is the test's own (INSTALL_DIR_RECORD), so a
+# developer's own `make install` from that build is neither seen nor forgotten.
+# Whatever was installed before (a squtun, its man page, unit, the tmpfiles entry) is moved
+# aside first and put back at exit.
 #
-# /run (so /var/run/squtun) is private to this test: the script runs in its own mount
-# namespace with a fresh tmpfs on /run, which is what /run is after a reboot. So install
-# really creates /var/run/squtun, uninstall really removes it, and a /var/run/squtun on the
-# machine (and the pid files of daemons running from it) is neither seen nor disturbed.
+# /run (so /var/run/squtun) and /etc are private to this test: the script runs in its own
+# mount namespace with a fresh tmpfs on /run, which is what /run is after a reboot, and a
+# copy-on-write view of /etc. So install really creates /var/run/squtun and group tun (which
+# the view starts without), uninstall really removes the directory, and the machine's
+# /var/run/squtun (with the pid files of daemons running from it) and its accounts are
+# neither seen nor changed.
 #
 # usage: bash test_install.sh [path/to/squtun]
 if [[ ${SQUTUN_E2E_PRIVATE_RUN:-} != 1 && $(id -u) -eq 0 ]]; then
@@ -27,7 +33,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init "$@"
 [[ ${SQUTUN_E2E_PRIVATE_RUN:-} == 1 ]] || die "not in a private mount namespace"
 mount -t tmpfs -o mode=0755,size=16m squtun-e2e-run /run || die "cannot mount a private tmpfs on /run"
-require_cmd make cmake getent groupadd groupdel setpriv cmp find
+require_cmd make cmake getent groupadd setpriv cmp find
+private_etc
+forget_account tun
 
 BIN=/usr/local/sbin/squtun
 MAN8=/usr/local/share/man/man8
@@ -36,25 +44,42 @@ TMPFILES=/usr/lib/tmpfiles.d/squtun.conf
 UNIT=/usr/local/lib/systemd/system/squtun@.service
 RUNDIR=/var/run/squtun
 PATHS=("$BIN" "$MANPAGE" "$TMPFILES" "$UNIT")
+DIR_RECORD=$E2E_TMP/install_dirs.txt
 VERSION=$(sed -n 's/^project(squtun VERSION \([0-9.]*\).*/\1/p' "$REPO_ROOT/CMakeLists.txt")
 [[ -n $VERSION ]] || die "no version in project() of $REPO_ROOT/CMakeLists.txt"
 
 # ---------------------------------------------------------------------------------------------
 # save the machine's state; restore it at exit
 
-MAN8_EXISTED=0
-[[ -d $MAN8 ]] && MAN8_EXISTED=1
-note_account group tun
-
+# what make uninstall (run at exit) would not remove: directories the test made itself
+declare -a MADE_DIRS=()
 restore_machine() {
-  rm -f "$BIN" "$MANPAGE" "$TMPFILES" "$RUNDIR/.e2e-probe"
-  if [[ -d $RUNDIR ]]; then rmdir "$RUNDIR"; fi
+  rm -f "$RUNDIR/.e2e-probe" "$RUNDIR/squtun-e2e0.pid"
+  if [[ -n ${MAKE_BUILD:-} ]]; then
+    make -C "$REPO_ROOT" -o all BUILD="$MAKE_BUILD" INSTALL_DIR_RECORD="$DIR_RECORD" uninstall \
+      >"$E2E_LOGS/make-uninstall-at-exit.log" 2>&1 || echo "cleanup: make uninstall failed" >&2
+  fi
+  remove_made_dirs
   put_back
-  if [[ $MAN8_EXISTED == 0 && -d $MAN8 ]]; then rmdir "$MAN8"; fi
-  drop_account_if_new group tun "this test"
 }
 atexit restore_machine
 set_aside "${PATHS[@]}"
+
+# make_dirs DIR... — mkdir -p, noting in MADE_DIRS each directory it creates
+make_dirs() {
+  local line
+  while IFS= read -r line; do
+    MADE_DIRS+=("$(sed -n "s/^mkdir: created directory '\(.*\)'\$/\1/p" <<<"$line")")
+  done < <(mkdir -pv "$@")
+}
+# remove_made_dirs — rmdir what make_dirs made, last made first
+remove_made_dirs() {
+  local i
+  for ((i = ${#MADE_DIRS[@]} - 1; i >= 0; i--)); do
+    if [[ -d ${MADE_DIRS[$i]} ]]; then rmdir "${MADE_DIRS[$i]}"; fi
+  done
+  MADE_DIRS=()
+}
 
 # snapshot — path, type, owner and mode of everything in the trees install touches
 snapshot() {
@@ -69,16 +94,7 @@ snapshot >"$BEFORE"
 # ---------------------------------------------------------------------------------------------
 # the build directory make works in
 
-BUILD_DIR=$(dirname "$SQUTUN")
-if [[ -f $BUILD_DIR/CMakeCache.txt ]] &&
-  grep -qxF "CMAKE_HOME_DIRECTORY:INTERNAL=$REPO_ROOT" "$BUILD_DIR/CMakeCache.txt"; then
-  info "make works in $BUILD_DIR (the build of the binary under test)"
-else
-  BUILD_DIR=$E2E_TMP/build
-  info "$SQUTUN is not in a build of $REPO_ROOT: building one in $BUILD_DIR"
-  { cmake -S "$REPO_ROOT" -B "$BUILD_DIR" -DSQUTUN_TESTS=OFF && cmake --build "$BUILD_DIR" -j2; } \
-    >"$E2E_LOGS/cmake.log" 2>&1 || die "cmake failed: $(tail -n 20 "$E2E_LOGS/cmake.log")"
-fi
+make_build_dir
 # make's own target `all` (cmake --build) is taken as done (-o all): the test installs the
 # binary under test as it was built, not one rebuilt from sources that changed since, and
 # does not spend its time limit compiling.
@@ -88,7 +104,7 @@ run_make() {
   local log=$E2E_LOGS/$1.log
   shift
   info "make $*"
-  make -C "$REPO_ROOT" -o all BUILD="$BUILD_DIR" "$@" >"$log" 2>&1 ||
+  make -C "$REPO_ROOT" -o all BUILD="$MAKE_BUILD" INSTALL_DIR_RECORD="$DIR_RECORD" "$@" >"$log" 2>&1 ||
     die "make $* failed:"$'\n'"$(tail -n 30 "$log")"
 }
 
@@ -96,8 +112,8 @@ run_make() {
 step "make install"
 run_make make-install install
 expect_stat "$BIN" "regular file" root:root 755
-cmp -s "$BIN" "$BUILD_DIR/squtun" || die "$BIN differs from $BUILD_DIR/squtun"
-[[ $BUILD_DIR != $(dirname "$SQUTUN") ]] || cmp -s "$BIN" "$SQUTUN" || die "$BIN is not the binary under test"
+cmp -s "$BIN" "$MAKE_BUILD/squtun" || die "$BIN differs from $MAKE_BUILD/squtun"
+[[ $MAKE_BUILD != $(dirname "$SQUTUN") ]] || cmp -s "$BIN" "$SQUTUN" || die "$BIN is not the binary under test"
 expect_stat "$MANPAGE" "regular file" root:root 644
 cmp -s "$MANPAGE" "$REPO_ROOT/docs/squtun.8" || die "$MANPAGE differs from docs/squtun.8"
 expect_stat "$TMPFILES" "regular file" root:root 644
@@ -107,10 +123,8 @@ grep -qxE 'd[[:space:]]+/run/squtun[[:space:]]+1775[[:space:]]+root[[:space:]]+t
   die "$TMPFILES has no line 'd /run/squtun 1775 root tun -':"$'\n'"$(cat "$TMPFILES")"
 getent group tun >/dev/null || die "group tun does not exist after make install"
 TUN_GID=$(getent group tun | cut -d: -f3)
-if account_was_new group tun; then
-  ((TUN_GID < 1000)) || die "make install created group tun with gid $TUN_GID, not a system group"
-  pass "make install created group tun (system gid $TUN_GID)"
-fi
+((TUN_GID < 1000)) || die "make install created group tun with gid $TUN_GID, not a system group"
+pass "make install created group tun (system gid $TUN_GID)"
 expect_stat "$RUNDIR" directory root:tun 1775
 
 step "the installed binary and man page work"
@@ -151,8 +165,9 @@ else
   info "systemd-tmpfiles is not installed: not checked"
 fi
 
-step "make install again (idempotent), then make uninstall"
+step "make install again (idempotent, group tun there now), then make uninstall"
 run_make make-install-2 install
+[[ $(getent group tun | cut -d: -f3) == "$TUN_GID" ]] || die "the second make install changed group tun"
 expect_stat "$RUNDIR" directory root:tun 1775
 run_make make-uninstall uninstall
 for p in "$BIN" "$MANPAGE" "$TMPFILES" "$RUNDIR"; do
@@ -166,6 +181,30 @@ if ! diff -u "$BEFORE" "$AFTER" >"$E2E_LOGS/snapshot.diff"; then
   die "make uninstall did not restore what install changed:"$'\n'"$(cat "$E2E_LOGS/snapshot.diff")"
 fi
 pass "/usr/local, /usr/lib/tmpfiles.d and /run list the same as before make install"
+
+step "directories that were there before install stay, though empty"
+# as an install from another source tree leaves them once its files are gone (or set aside),
+# and $RUNDIR with the pid file of a daemon that runs from it
+make_dirs "$MAN8" "$(dirname "$UNIT")" "$(dirname "$TMPFILES")" "$RUNDIR"
+chown root:tun "$RUNDIR"
+chmod 01775 "$RUNDIR"
+touch "$RUNDIR/squtun-e2e0.pid"
+snapshot >"$E2E_TMP/before-dirs.list"
+run_make make-install-4 install
+run_make make-uninstall-3 uninstall
+for p in "$BIN" "$MANPAGE" "$TMPFILES" "$UNIT"; do
+  [[ ! -e $p ]] || die "$p is still there after make uninstall"
+done
+[[ -f $RUNDIR/squtun-e2e0.pid ]] || die "make uninstall removed the pid file in $RUNDIR"
+snapshot >"$AFTER"
+diff -u "$E2E_TMP/before-dirs.list" "$AFTER" >"$E2E_LOGS/snapshot-dirs.diff" ||
+  die "make uninstall removed directories it did not create:"$'\n'"$(cat "$E2E_LOGS/snapshot-dirs.diff")"
+pass "make uninstall left ${MADE_DIRS[*]} (and the pid file)"
+rm "$RUNDIR/squtun-e2e0.pid"
+remove_made_dirs
+snapshot >"$AFTER"
+diff -u "$BEFORE" "$AFTER" >"$E2E_LOGS/snapshot-dirs2.diff" ||
+  die "the test did not clean up after itself:"$'\n'"$(cat "$E2E_LOGS/snapshot-dirs2.diff")"
 
 step "uninstall keeps a $RUNDIR that still holds a pid file"
 run_make make-install-3 install
@@ -188,7 +227,6 @@ snapshot >"$AFTER"
 diff -u "$BEFORE" "$AFTER" >"$E2E_LOGS/snapshot-destdir.diff" ||
   die "make install DESTDIR=... changed the machine:"$'\n'"$(cat "$E2E_LOGS/snapshot-destdir.diff")"
 run_make make-uninstall-destdir uninstall DESTDIR="$STAGE" PREFIX=/opt/squtun
-left=$(find "$STAGE" -not -type d)
-[[ -z $left ]] || die "make uninstall DESTDIR=... left files: $left"
-[[ ! -e $STAGE/var/run/squtun ]] || die "make uninstall DESTDIR=... left $STAGE/var/run/squtun"
+# install made the whole staging tree, so uninstall removes it all
+[[ ! -e $STAGE ]] || die "make uninstall DESTDIR=... left:"$'\n'"$(find "$STAGE")"
 pass "install and uninstall with DESTDIR=$STAGE PREFIX=/opt/squtun touched only the staging tree"

@@ -13,7 +13,8 @@
 #      ExecStart runs squtun --config /etc/squtun/IFNAME.conf (the example, with test
 #      addresses) as an unprivileged user with no capabilities, no_new_privs and a read-only
 #      file system but for ReadWritePaths=; ping both ways, nothing logged at the default
-#      level, `squtun show`, SIGUSR1 counters on stderr, SIGTERM, ExecStopPost removes the
+#      level, `squtun show`, SIGUSR1 counters on stderr, ExecReload re-reads the config,
+#      SIGTERM, ExecStopPost removes the
 #      device.  A device the unit did not make is left alone; one it left behind is replaced;
 #      tap = yes makes a TAP device with the smaller MTU.
 #   5. if systemd is PID 1: the real unit through systemctl, in a test namespace
@@ -363,6 +364,15 @@ pass "nothing logged at the default level; 'squtun show' answers through /run/sq
 counters=$(usr1_counters "$PID_A" "$LOG_A") || die "SIGUSR1 made the daemon log nothing to stderr within 5 s"
 grep -q 'counters' <<<"$counters" || die "SIGUSR1 logged no counters line: $counters"
 info "SIGUSR1 (systemctl kill -s USR1): $(grep 'counters' <<<"$counters" | head -n 1)"
+RELOAD=$(unit_values "$UNIT" ExecReload)
+[[ $RELOAD == '/bin/kill -HUP $MAINPID' ]] || die "the unit's ExecReload= is '$RELOAD', not a SIGHUP to the daemon"
+sed -i 's/^keepalive = .*/keepalive = 7/' "$ETC_A/$IF_A.conf"
+grep -q '^keepalive = 7$' "$ETC_A/$IF_A.conf" || echo 'keepalive = 7' >>"$ETC_A/$IF_A.conf"
+${RELOAD/\$MAINPID/$PID_A}
+reloaded() { grep -q 'reloaded: .*keepalive 7 s' "$LOG_A"; }
+wait_for 10 reloaded || die "ExecReload (SIGHUP) did not reload $ETC_A/$IF_A.conf: $(tail -n 3 "$LOG_A")"
+wait_for 5 ns_ping "$NS_A" 10.99.0.2 || die "no ping after systemctl reload"
+info "ExecReload (systemctl reload): $(grep 'reloaded:' "$LOG_A" | tail -n 1)"
 stop_daemon "$PID_A" TERM
 stop_daemon "$PID_B" TERM
 stop_post "$NS_A" "$ETC_A" "$IF_A"

@@ -44,13 +44,13 @@ std::optional<int> reap_within(pid_t pid, std::chrono::milliseconds deadline) {
 
 TEST(ResolverProcess, AnswersEachRequestFromTheSameHelper) {
   // The counter lives in the helper: consecutive answers prove one long-lived process.
-  auto resolver = ResolverProcess::spawn([n = std::uint16_t{0}]() mutable {
+  auto resolver = ResolverProcess::spawn([n = std::uint16_t{0}](const std::string&, std::uint16_t) mutable {
     return Endpoint::v4({198, 18, 0, 3}, static_cast<std::uint16_t>(7000 + ++n));
   });
   EXPECT_GT(resolver.pid(), 0);
   EXPECT_FALSE(resolver.take_result());  // nothing asked yet
   for (std::uint16_t i = 1; i <= 3; ++i) {
-    ASSERT_TRUE(resolver.request());
+    ASSERT_TRUE(resolver.request("peer.squtun.test", 7777));
     EXPECT_TRUE(resolver.busy());
     const auto result = wait_result(resolver);
     ASSERT_TRUE(result);
@@ -60,37 +60,48 @@ TEST(ResolverProcess, AnswersEachRequestFromTheSameHelper) {
   }
 }
 
+TEST(ResolverProcess, LooksUpTheHostAndPortOfEachRequest) {
+  auto resolver = ResolverProcess::spawn([](const std::string& host, std::uint16_t port) {
+    if (host != "moved.squtun.test") throw std::runtime_error("asked for " + host);
+    return Endpoint::v4({198, 18, 0, 9}, port);
+  });
+  ASSERT_TRUE(resolver.request("moved.squtun.test", 7790));
+  const auto result = wait_result(resolver);
+  ASSERT_TRUE(result && result->endpoint) << (result ? result->error : "no answer");
+  EXPECT_EQ(*result->endpoint, Endpoint::v4({198, 18, 0, 9}, 7790));
+}
+
 TEST(ResolverProcess, OneRequestAtATime) {
-  auto resolver = ResolverProcess::spawn([] { return kMoved; });
-  ASSERT_TRUE(resolver.request());
-  EXPECT_FALSE(resolver.request());  // under way: no second request
+  auto resolver = ResolverProcess::spawn([](const std::string&, std::uint16_t) { return kMoved; });
+  ASSERT_TRUE(resolver.request("peer.squtun.test", 7777));
+  EXPECT_FALSE(resolver.request("peer.squtun.test", 7777));  // under way: no second request
   const auto result = wait_result(resolver);
   ASSERT_TRUE(result && result->endpoint);
   EXPECT_FALSE(resolver.take_result());  // exactly one answer
-  EXPECT_TRUE(resolver.request());
+  EXPECT_TRUE(resolver.request("peer.squtun.test", 7777));
   ASSERT_TRUE(wait_result(resolver));
 }
 
 TEST(ResolverProcess, LookupFailureComesBackAsItsMessage) {
   auto resolver = ResolverProcess::spawn(
-      []() -> Endpoint { throw std::runtime_error("cannot resolve peer host 'peer.squtun.test': Name or service not known"); });
-  ASSERT_TRUE(resolver.request());
+      [](const std::string&, std::uint16_t) -> Endpoint { throw std::runtime_error("cannot resolve peer host 'peer.squtun.test': Name or service not known"); });
+  ASSERT_TRUE(resolver.request("peer.squtun.test", 7777));
   const auto result = wait_result(resolver);
   ASSERT_TRUE(result);
   EXPECT_FALSE(result->endpoint);
   EXPECT_NE(result->error.find("peer.squtun.test"), std::string::npos) << result->error;
   EXPECT_FALSE(resolver.gone());
-  ASSERT_TRUE(resolver.request());  // and it keeps answering
+  ASSERT_TRUE(resolver.request("peer.squtun.test", 7777));  // and it keeps answering
   ASSERT_TRUE(wait_result(resolver));
 }
 
 TEST(ResolverProcess, SetupRunsInTheHelperAndItsFailureIsReported) {
   const pid_t test_pid = ::getpid();
-  auto resolver = ResolverProcess::spawn([] { return kMoved; }, [test_pid] {
+  auto resolver = ResolverProcess::spawn([](const std::string&, std::uint16_t) { return kMoved; }, [test_pid] {
     if (::getpid() == test_pid) std::abort();  // must not run here
     throw std::runtime_error("--user squtun: setuid: Operation not permitted");
   });
-  ASSERT_TRUE(resolver.request());
+  ASSERT_TRUE(resolver.request("peer.squtun.test", 7777));
   const auto result = wait_result(resolver);
   ASSERT_TRUE(result);
   EXPECT_FALSE(result->endpoint);
@@ -98,14 +109,14 @@ TEST(ResolverProcess, SetupRunsInTheHelperAndItsFailureIsReported) {
 }
 
 TEST(ResolverProcess, HelperThatDiesIsReportedGone) {
-  auto resolver = ResolverProcess::spawn([]() -> Endpoint { ::_exit(3); });
-  ASSERT_TRUE(resolver.request());
+  auto resolver = ResolverProcess::spawn([](const std::string&, std::uint16_t) -> Endpoint { ::_exit(3); });
+  ASSERT_TRUE(resolver.request("peer.squtun.test", 7777));
   const auto result = wait_result(resolver);
   ASSERT_TRUE(result);
   EXPECT_FALSE(result->endpoint);
   EXPECT_NE(result->error.find("exited"), std::string::npos) << result->error;
   EXPECT_TRUE(resolver.gone());
-  EXPECT_FALSE(resolver.request());
+  EXPECT_FALSE(resolver.request("peer.squtun.test", 7777));
   EXPECT_FALSE(resolver.take_result());
 }
 
@@ -128,10 +139,10 @@ TEST(ResolverProcess, HelperKeepsNoOtherDescriptor) {
   ASSERT_GE(saved_stdout, 0);
   ASSERT_EQ(::dup2(out[1], STDOUT_FILENO), STDOUT_FILENO);
   std::optional<ResolverProcess> resolver;
-  resolver.emplace(ResolverProcess::spawn([] { return kMoved; }));
+  resolver.emplace(ResolverProcess::spawn([](const std::string&, std::uint16_t) { return kMoved; }));
   ::dup2(saved_stdout, STDOUT_FILENO);
   ::close(saved_stdout);
-  ASSERT_TRUE(resolver->request());
+  ASSERT_TRUE(resolver->request("peer.squtun.test", 7777));
   ASSERT_TRUE(wait_result(*resolver));  // the helper is up and has closed what it inherited
   ::close(other[1]);
   ::close(out[1]);
@@ -144,7 +155,7 @@ TEST(ResolverProcess, HelperKeepsNoOtherDescriptor) {
 TEST(ResolverProcess, DestructionEndsTheHelper) {
   pid_t pid = -1;
   {
-    auto resolver = ResolverProcess::spawn([] { return kMoved; });
+    auto resolver = ResolverProcess::spawn([](const std::string&, std::uint16_t) { return kMoved; });
     pid = resolver.pid();
     ASSERT_EQ(::kill(pid, 0), 0);
   }
@@ -164,14 +175,14 @@ TEST(ResolverProcess, HelperDiesWithTheDaemon) {
   ASSERT_GE(daemon, 0);
   if (daemon == 0) {
     ::close(report[0]);
-    auto resolver = ResolverProcess::spawn([first = true]() mutable {
+    auto resolver = ResolverProcess::spawn([first = true](const std::string&, std::uint16_t) mutable {
       if (!first) std::this_thread::sleep_for(std::chrono::minutes(1));
       first = false;
       return kMoved;
     });
     // The first answer shows the helper has set PR_SET_PDEATHSIG; the second request
     // keeps it busy.
-    if (!resolver.request() || !wait_result(resolver) || !resolver.request()) ::_exit(2);
+    if (!resolver.request("peer.squtun.test", 7777) || !wait_result(resolver) || !resolver.request("peer.squtun.test", 7777)) ::_exit(2);
     const pid_t helper = resolver.pid();
     if (::write(report[1], &helper, sizeof helper) != sizeof helper) ::_exit(2);
     ::_exit(0);  // no destructor runs: the socket closes only as the process ends
