@@ -132,6 +132,8 @@ Path RouteSocket::path_to(const base::Endpoint& destination) {
   route->rtm_family = family_of(destination);
   route->rtm_dst_len = address_size(destination) * 8;
   mnl_attr_put(request, RTA_DST, address_size(destination), destination.address.data());
+  if (destination.scope_id)
+    mnl_attr_put_u32(request, RTA_OIF, destination.scope_id);  // fe80::1%eth0
   Path path;
   transact(request, "RTM_GETROUTE", on_route, &path);
   put_request<ifinfomsg>(buffer_, request, RTM_GETLINK)->ifi_index =
