@@ -32,7 +32,7 @@ std::string Cidr::to_string() const {
   char text[INET6_ADDRSTRLEN] = "";
   inet_ntop(address.family == base::Endpoint::Family::V4 ? AF_INET : AF_INET6,
             address.address.data(), text, sizeof text);
-  return text + ("/" + std::to_string(prefix));
+  return std::string(text) + "/" + std::to_string(prefix);
 }
 
 Cidr parse_cidr(const std::string& text, HostBits host_bits) {
