@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <functional>
+#include <system_error>
 
 #include "daemon/log.h"
 #include "netlink/route_socket.h"
@@ -18,13 +19,13 @@ void apply(const std::string& setting, const std::string& ifname,
            const std::function<void()>& change) {
   try {
     change();
-  } catch (const netlink::NetlinkError& e) {
+  } catch (const std::system_error& e) {
     std::string hint;
-    if (e.error() == EPERM)
+    if (e.code().value() == EPERM)
       hint =
           "; setting addresses, routes and the MTU needs root (CAP_NET_ADMIN): run squtun as root "
           "(with -u USER to drop privileges after setup), or set them outside squtun";
-    if (e.error() == EACCES)
+    if (e.code().value() == EACCES)
       hint = "; is IPv6 off on " + ifname + " (sysctl net.ipv6.conf." + ifname + ".disable_ipv6)?";
     throw std::runtime_error(setting + ": " + e.what() + hint);
   }

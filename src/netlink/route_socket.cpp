@@ -5,7 +5,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <cstring>
+#include <system_error>
 
 namespace squtun::netlink {
 namespace {
@@ -56,6 +56,10 @@ int on_link_attribute(const nlattr* attribute, void* answer) {
   return MNL_CB_OK;
 }
 
+std::system_error failure(const char* request) {
+  return std::system_error(errno, std::generic_category(), std::string("netlink ") + request);
+}
+
 int on_route(const nlmsghdr* answer, void* path) {
   return mnl_attr_parse(answer, sizeof(rtmsg), on_route_attribute, path);
 }
@@ -66,26 +70,21 @@ int on_link(const nlmsghdr* answer, void* path) {
 
 }  // namespace
 
-NetlinkError::NetlinkError(int error, const std::string& request)
-    : std::runtime_error(std::string(std::strerror(error)) + " (netlink " + request + ")"),
-      error_(error) {}
-
 RouteSocket::RouteSocket()
     : socket_(mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC)), buffer_(MNL_SOCKET_BUFFER_SIZE) {
   if (!socket_ || mnl_socket_bind(socket_.get(), 0, MNL_SOCKET_AUTOPID) < 0)
-    throw NetlinkError(errno, "socket");
+    throw failure("socket");
 }
 
 void RouteSocket::transact(nlmsghdr* request, const char* name, mnl_cb_t on_answer, void* answer) {
   const unsigned sequence = request->nlmsg_seq = ++sequence_;
-  if (mnl_socket_sendto(socket_.get(), request, request->nlmsg_len) < 0)
-    throw NetlinkError(errno, name);
+  if (mnl_socket_sendto(socket_.get(), request, request->nlmsg_len) < 0) throw failure(name);
   for (int status = MNL_CB_OK; status > MNL_CB_STOP;) {
     const ssize_t size = mnl_socket_recvfrom(socket_.get(), buffer_.data(), buffer_.size());
-    if (size < 0) throw NetlinkError(errno, name);
+    if (size < 0) throw failure(name);
     status = mnl_cb_run(buffer_.data(), size, sequence, mnl_socket_get_portid(socket_.get()),
                         on_answer, answer);
-    if (status == MNL_CB_ERROR) throw NetlinkError(errno, name);
+    if (status == MNL_CB_ERROR) throw failure(name);
   }
 }
 

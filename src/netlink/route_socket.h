@@ -3,7 +3,6 @@
 #include <libmnl/libmnl.h>
 
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -12,17 +11,6 @@
 #include "netlink/cidr.h"
 
 namespace squtun::netlink {
-
-// The kernel refused a request: what() is its reason and the request, "Permission denied
-// (netlink RTM_NEWADDR)".
-class NetlinkError : public std::runtime_error {
- public:
-  NetlinkError(int error, const std::string& request);
-  int error() const { return error_; }
-
- private:
-  int error_;
-};
 
 // What carries packets to a destination: the route's device and its MTU, and the route's own
 // MTU (set on the route, or a path MTU the kernel learnt) if it has one.
@@ -34,7 +22,8 @@ struct Path {
 };
 
 // A NETLINK_ROUTE socket that sets a device up as `ip` would. Each call waits for the kernel's
-// answer and throws NetlinkError if it refuses.
+// answer; a refusal throws std::system_error with the kernel's errno, its what() naming the
+// request ("netlink RTM_NEWADDR: Permission denied").
 class RouteSocket {
  public:
   RouteSocket();

@@ -119,7 +119,7 @@ ip -n "$NS_B" tuntap add dev tun9 mode tun || die "ip tuntap add tun9 failed"
 rc=0
 out=$(ip netns exec "$NS_B" setpriv --inh-caps=-net_admin --bounding-set=-net_admin \
   "$SQUTUN" -f -l 7790 -i tun9 -k "$KEY" --address 10.98.0.1/30 2>&1) || rc=$?
-[[ $rc == 1 && $out == *"tun9 up: Operation not permitted (netlink RTM_NEWLINK)"*"needs root"* ]] ||
+[[ $rc == 1 && $out == *"tun9 up: netlink RTM_NEWLINK: Operation not permitted"*"needs root"* ]] ||
   die "squtun --address without CAP_NET_ADMIN: expected exit 1 naming what it set, got exit $rc: $out"
 [[ -z $(ip -n "$NS_B" -o addr show dev tun9) ]] || die "tun9 got an address from a squtun without CAP_NET_ADMIN"
 info "$out"
