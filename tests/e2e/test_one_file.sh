@@ -6,8 +6,9 @@
 #   B: passive, a persistent tun0 made beforehand without any address; mtu = 1340
 # Checks the addresses, the route, the MTUs and the link state as `ip` shows them, ping over
 # IPv4, IPv6 and the route, pings of exactly the MTU with DF, sha256-checked transfers both
-# ways; restarts B with the same file (its addresses already on tun0: no error); and a
-# daemon without CAP_NET_ADMIN is refused, naming what it could not set.
+# ways; restarts B with the same file (its addresses already on tun0: no error); a daemon
+# without CAP_NET_ADMIN is refused, naming what it could not set; mtu auto follows a route's
+# own MTU; an IPv6 address on a device without IPv6 is refused naming the likely cause.
 #
 # usage: bash test_one_file.sh [path/to/squtun]
 # shellcheck source=tests/e2e/lib.sh
@@ -124,3 +125,19 @@ out=$(ip netns exec "$NS_B" setpriv --inh-caps=-net_admin --bounding-set=-net_ad
 [[ -z $(ip -n "$NS_B" -o addr show dev tun9) ]] || die "tun9 got an address from a squtun without CAP_NET_ADMIN"
 info "$out"
 pass "refused without CAP_NET_ADMIN (exit 1, the kernel's reason and what to do)"
+
+step "mtu auto takes a route's MTU below its device's; an IPv6 address on a device without IPv6 is refused"
+ip -n "$NS_A" route add 198.18.0.2/32 dev veth0 mtu 1300
+start_daemon "$NS_A" -l 7795 -p 198.18.0.2 -r 7777 -i tun7 -k "$KEY" --tun-mtu auto --pidfile "$(pidfile_for a7)"
+PID_A7=$DAEMON_PID
+wait_for 10 udp_bound "$NS_A" "$PID_A7" || die "squtun on tun7 did not start: $(tail -n 5 "$DAEMON_LOG")"
+[[ $(ip -n "$NS_A" -o link show dev tun7) == *" mtu 1240 "* ]] ||
+  die "mtu auto with a route MTU of 1300 did not give 1240: $(ip -n "$NS_A" -o link show dev tun7)"
+stop_daemon "$PID_A7" TERM
+ip -n "$NS_A" route del 198.18.0.2/32 dev veth0
+ip netns exec "$NS_A" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+rc=0
+out=$(ip netns exec "$NS_A" "$SQUTUN" -f -l 7796 -i tun6 -k "$KEY" --address fd00:6::1/64 2>&1) || rc=$?
+[[ $rc == 1 && $out == *"address fd00:6::1/64: netlink RTM_NEWADDR: Permission denied; is IPv6 off on tun6"* ]] ||
+  die "an IPv6 address on a device without IPv6: expected exit 1 naming the address and the cause, got exit $rc: $out"
+pass "route MTU 1300 made the tunnel MTU 1240; IPv6 off named as the likely cause"
