@@ -40,7 +40,7 @@ struct End {
   End(base::Endpoint self, base::Endpoint other, std::uint64_t seed)
       : addr(self),
         rng(seed),
-        peer(bench_psk(), config_for(other), counters, [this](std::span<std::uint8_t> out) {
+        peer(bench_psk(), nullptr, config_for(other), counters, [this](std::span<std::uint8_t> out) {
           for (auto& b : out) b = static_cast<std::uint8_t>(rng());
         }) {}
   static PeerConfig config_for(base::Endpoint other) {

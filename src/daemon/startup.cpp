@@ -124,6 +124,7 @@ sigset_t daemon_signals() {
 struct Opened {
   const Settings& settings;
   crypto::Key key;
+  std::optional<crypto::Key> next_key;  // --next-key
   protocol::PeerConfig peer;
   std::optional<TargetUser> user;  // looked up while /etc/passwd is in reach
   tun::TunDevice tun;
@@ -133,6 +134,8 @@ struct Opened {
 Opened open_devices(const Settings& s) {
   configure_log(log_level_for_verbosity(s.verbosity), LogSink::Stderr);
   crypto::Key key = crypto::load_key_file(s.key_file);
+  std::optional<crypto::Key> next_key;
+  if (s.next_key_file) next_key = crypto::load_key_file(*s.next_key_file);
   check_interface_exists(s);
   protocol::PeerConfig peer = peer_config(s);
   std::optional<TargetUser> user;
@@ -141,7 +144,7 @@ Opened open_devices(const Settings& s) {
   configure_device(s, tun, peer);
   net::UdpSocket socket = open_socket(s);
   log_offloads(tun, socket);
-  return {s, std::move(key), std::move(peer), std::move(user), std::move(tun), std::move(socket)};
+  return {s, std::move(key), std::move(next_key), std::move(peer), std::move(user), std::move(tun), std::move(socket)};
 }
 
 // 2. Needs Opened: what fails from here on is reported through the detacher. Blocks the
@@ -191,7 +194,8 @@ struct HelpersForked : FilesClaimed {
 };
 
 HelpersForked fork_helpers(FilesClaimed&& f, Reread reread) {
-  auto tunnel = std::make_unique<Tunnel>(std::move(f.tun), std::move(f.socket), f.key, f.peer);
+  auto tunnel = std::make_unique<Tunnel>(std::move(f.tun), std::move(f.socket), f.key,
+                                         f.next_key ? &*f.next_key : nullptr, f.peer);
   if (auto resolver = peer_name_resolver(f.settings, f.user))
     tunnel->follow_peer_name(*f.settings.peer_host, *f.settings.peer_port, std::move(*resolver));
   Reloader reloader = Reloader::spawn(std::move(reread), f.settings, peer_family(f.settings));

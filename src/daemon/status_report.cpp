@@ -59,7 +59,7 @@ std::string quoted(std::string_view s) {
 std::string json_value(std::string_view name, std::string_view value) {
   if (name == "listen_port" || counter_named(name)) return std::to_string(number(name, value));
   if (name.starts_with("offload_")) return value == "on" ? "true" : "false";
-  if (name == "peer" && value == "(none yet)") return "null";
+  if ((name == "peer" && value == "(none yet)") || (name.ends_with("key") && value == "none")) return "null";
   return quoted(value);
 }
 
@@ -78,6 +78,9 @@ std::string show_text(const TunnelStatus& status) {
   line("offload_udp_gro", on_off(status.offload_udp_gro));
   line("peer", status.peer ? status.peer->to_string() : "(none yet)");
   line("session", status.session_up ? "up" : "down");
+  line("session_key", status.session_key);
+  line("key", status.key);
+  line("next_key", status.next_key);
   for (const auto& counter : protocol::counter_descriptions())
     line(counter.name, std::to_string(counter.value(status.counters)));
   return text;
@@ -113,9 +116,11 @@ std::string show_prometheus(std::string_view show_text, std::int64_t now_unix_ns
     text.append("squtun_").append(name).append("{").append(labels).append("} ").append(value).append("\n");
   };
   const std::string_view peer = field(fields, "peer");
-  metric("info", "gauge", "always 1; the labels say where the tunnel listens and where its peer is");
+  metric("info", "gauge", "always 1; the labels: where the tunnel listens, its peer, key fingerprints");
   sample("info", label + ",listen_port=" + quoted(field(fields, "listen_port")) +
-                     ",peer=" + quoted(peer == "(none yet)" ? "" : peer), "1");
+                     ",peer=" + quoted(peer == "(none yet)" ? "" : peer) + ",key=" + quoted(field(fields, "key")) +
+                     ",next_key=" + quoted(field(fields, "next_key")) +
+                     ",session_key=" + quoted(field(fields, "session_key")), "1");
   metric("session_up", "gauge", "1 while a session with the peer is up");
   sample("session_up", label, field(fields, "session") == "up" ? "1" : "0");
   const std::uint64_t last_ns = number("last_handshake_unix_ns", field(fields, "last_handshake_unix_ns"));

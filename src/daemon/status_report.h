@@ -17,6 +17,9 @@ struct TunnelStatus {
   bool offload_tun = false, offload_udp_gso = false, offload_udp_gro = false;
   std::optional<base::Endpoint> peer;
   bool session_up = false;
+  // Key fingerprints (crypto::key_fingerprint): the session's, the -k key's, the --next-key
+  // key's; "none" where there is none.
+  std::string session_key = "none", key = "none", next_key = "none";
   const protocol::Counters& counters;
 };
 

@@ -41,10 +41,11 @@ protocol::Now current_time() {
           static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(wall).count())};
 }
 
-Tunnel::Tunnel(tun::TunDevice tun, net::UdpSocket socket, const crypto::Key& psk, protocol::PeerConfig config)
+Tunnel::Tunnel(tun::TunDevice tun, net::UdpSocket socket, const crypto::Key& psk, const crypto::Key* next_psk,
+               protocol::PeerConfig config)
     : tun_(std::move(tun)),
       socket_(std::move(socket)),
-      peer_(psk, std::move(config), counters_, crypto::random_bytes),
+      peer_(psk, next_psk, std::move(config), counters_, crypto::random_bytes),
       stop_event_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
       session_up_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (!stop_event_.valid() || !session_up_.valid()) {
@@ -220,7 +221,7 @@ void Tunnel::request_peer_lookup() {
 
 void Tunnel::reload(const LiveSettings& live) {
   with_peer([&](protocol::Peer& peer) {
-    peer.set_key(live.key);
+    peer.set_keys(live.key, live.next_key ? &*live.next_key : nullptr, current_time());
     peer.set_timers(std::chrono::seconds(live.keepalive_seconds),
                     live.clock_skew_seconds ? std::optional<protocol::Duration>(std::chrono::seconds(*live.clock_skew_seconds))
                                             : std::nullopt);
@@ -302,11 +303,23 @@ void Tunnel::on(const protocol::HandshakeUnanswered& e) {
 }
 
 TunnelStatus Tunnel::status() const {
-  TunnelStatus status{tun_.name(), listen_port_, tun_.offloads().tso, udp_gso_on_,
-                      socket_.gro_enabled(), std::nullopt, false, counters_};
+  TunnelStatus status{.interface = tun_.name(),
+                      .listen_port = listen_port_,
+                      .offload_tun = tun_.offloads().tso,
+                      .offload_udp_gso = udp_gso_on_,
+                      .offload_udp_gro = socket_.gro_enabled(),
+                      .peer = std::nullopt,
+                      .session_up = false,
+                      .session_key = "none",
+                      .key = "none",
+                      .next_key = "none",
+                      .counters = counters_};
   peer_.with([&status](const protocol::Peer& p) {
     status.peer = p.endpoint();
     status.session_up = p.has_session();
+    status.session_key = p.session_key_fingerprint().value_or("none");
+    status.key = p.keys().key_fingerprint();
+    status.next_key = p.keys().next_key_fingerprint().value_or("none");
   });
   return status;
 }

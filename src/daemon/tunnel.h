@@ -30,7 +30,9 @@ class Tunnel {
   static constexpr std::size_t kBatchSize = 64;
   static constexpr std::size_t kSlotSize = 65536;
 
-  Tunnel(tun::TunDevice tun, net::UdpSocket socket, const crypto::Key& psk, protocol::PeerConfig config);
+  // `next_psk`: the --next-key key, or nullptr.
+  Tunnel(tun::TunDevice tun, net::UdpSocket socket, const crypto::Key& psk, const crypto::Key* next_psk,
+         protocol::PeerConfig config);
   Tunnel(const Tunnel&) = delete;
   Tunnel& operator=(const Tunnel&) = delete;
   ~Tunnel();

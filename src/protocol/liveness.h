@@ -51,6 +51,8 @@ class Liveness {
 
   bool handshaking() const { return attempt_.has_value(); }
   bool initiation_retried() const { return attempt_ && attempt_->initiations > 1; }
+  // Initiations sent in the attempt under way so far.
+  unsigned initiations_sent() const { return attempt_ ? attempt_->initiations : 0; }
   bool initiation_timed_out(Duration now) const { return attempt_ && now - attempt_->last_sent >= kRekeyTimeout; }
   bool attempt_timed_out(Duration now) const { return attempt_ && now - attempt_->started >= kRekeyAttemptTime; }
   bool reply_overdue(Duration now) const {

@@ -6,8 +6,9 @@
 
 namespace squtun::protocol {
 
-Peer::Peer(const crypto::Key& psk, PeerConfig config, Counters& counters, RandomSource random)
-    : crypto_(psk),
+Peer::Peer(const crypto::Key& psk, const crypto::Key* next_psk, PeerConfig config, Counters& counters,
+           RandomSource random)
+    : keys_(psk, next_psk),
       config_(std::move(config)),
       counters_(counters),
       random_(std::move(random)),
@@ -60,18 +61,20 @@ void Peer::remember_initiation(const Initiation& m) {
 // and the two ends do not keep rekeying in step. Only while our first initiation of the
 // attempt may still be answered: once it went unanswered (the peer may be refusing it,
 // e.g. after a restart with its clock behind), the peer's initiation is answered.
-bool Peer::loses_tie_break(const Initiation& m) const {
-  return liveness_.handshaking() && !liveness_.initiation_retried() &&
+// An initiation under another key than ours says the peer may lack ours: it is answered.
+bool Peer::loses_tie_break(const Initiation& m, const KeyRing::Key& key) const {
+  return liveness_.handshaking() && !liveness_.initiation_retried() && key.crypto == initiation_key_.crypto &&
          std::ranges::lexicographical_compare(m.random, initiation_.random);
 }
 
 std::optional<Peer::ReceiveTicket> Peer::handle(const Initiation& m, const base::Endpoint& from, Now now) {
   if (!mac_checks_.allow(now.mono)) return drop(DropReason::RateLimited);
-  if (!crypto_.verify(m)) return drop(DropReason::BadMac);
+  const KeyRing::Key* key = keys_.verifying(m);
+  if (!key) return drop(DropReason::BadMac);
   if (const auto stale = why_not_fresh(m, from, now)) return drop(*stale);
   // Authentic, so remembered like an answered one even when the tie-break ignores it: a
   // recording of it replayed later is then refused instead of answered.
-  if (loses_tie_break(m)) {
+  if (loses_tie_break(m, *key)) {
     remember_initiation(m);
     return std::nullopt;
   }
@@ -79,12 +82,12 @@ std::optional<Peer::ReceiveTicket> Peer::handle(const Initiation& m, const base:
   if (!handshakes_.allow(now.mono)) return drop(DropReason::RateLimited);
   remember_initiation(m);
   const Random random = new_random();
-  const Response response = crypto_.make_response(new_local_index(), random, m);
+  const Response response = key->crypto->make_response(new_local_index(), random, m);
   // Held aside until data proves the initiator completed it: a replayed initiation
   // then cannot displace the session in use.
   next_ = std::make_shared<Session>(response.sender_index, m.sender_index,
-                                    crypto_.derive_session_keys(m.random, random, Role::Responder),
-                                    Role::Responder, now.mono);
+                                    key->crypto->derive_session_keys(m.random, random, Role::Responder),
+                                    Role::Responder, now.mono, key->fingerprint);
   queue(encode(response), from);
   counters_.add(counters_.responses_sent);
   liveness_.on_message_sent(now.mono);
@@ -94,11 +97,12 @@ std::optional<Peer::ReceiveTicket> Peer::handle(const Initiation& m, const base:
 std::optional<Peer::ReceiveTicket> Peer::handle(const Response& m, const base::Endpoint& from, Now now) {
   if (!liveness_.handshaking() || m.receiver_index != initiation_.sender_index) return drop(DropReason::UnknownSession);
   if (!mac_checks_.allow(now.mono)) return drop(DropReason::RateLimited);
-  if (!crypto_.verify(m, initiation_)) return drop(DropReason::BadMac);
+  if (!initiation_key_.crypto->verify(m, initiation_)) return drop(DropReason::BadMac);
   previous_ = std::move(current_);
   current_ = std::make_shared<Session>(
       m.receiver_index, m.sender_index,
-      crypto_.derive_session_keys(initiation_.random, m.random, Role::Initiator), Role::Initiator, now.mono);
+      initiation_key_.crypto->derive_session_keys(initiation_.random, m.random, Role::Initiator),
+      Role::Initiator, now.mono, initiation_key_.fingerprint);
   liveness_.on_authenticated_received();
   // The response answered our fresh random, so its source is authentic and current.
   follow(from);
@@ -186,7 +190,8 @@ void Peer::send_initiation(Now now) {
       config_.max_clock_skew ? now.wall_ns : std::max(now.wall_ns, last_sent_timestamp_ + 1);
   Random random = new_random();
   std::copy(instance_tag_.begin(), instance_tag_.end(), random.begin());
-  initiation_ = crypto_.make_initiation(new_local_index(), random, last_sent_timestamp_);
+  initiation_key_ = keys_.for_initiation(liveness_.initiations_sent());
+  initiation_ = initiation_key_.crypto->make_initiation(new_local_index(), random, last_sent_timestamp_);
   queue(encode(initiation_), *endpoint_);
   liveness_.on_initiation_sent(now.mono);
   events_.record(InitiationSent{*endpoint_, liveness_.initiation_retried()});
@@ -200,6 +205,15 @@ bool Peer::set_fixed_endpoint(const base::Endpoint& to, Now now) {
   events_.record(PeerAddressChanged{to});
   if (liveness_.on_peer_moved()) initiate(now);
   return true;
+}
+
+void Peer::set_keys(const crypto::Key& psk, const crypto::Key* next_psk, Now now) {
+  if (keys_.replace(psk, next_psk) && endpoint_) initiate(now);
+}
+
+std::optional<std::string> Peer::session_key_fingerprint() const {
+  if (!current_) return std::nullopt;
+  return current_->key_fingerprint;
 }
 
 void Peer::send_keepalive(Now now) {

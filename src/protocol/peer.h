@@ -14,6 +14,7 @@
 #include "protocol/constants.h"
 #include "protocol/counters.h"
 #include "protocol/handshake.h"
+#include "protocol/key_ring.h"
 #include "protocol/liveness.h"
 #include "protocol/messages.h"
 #include "protocol/rate_limiter.h"
@@ -82,7 +83,9 @@ class Peer {
  public:
   using RandomSource = std::function<void(std::span<std::uint8_t>)>;
 
-  Peer(const crypto::Key& psk, PeerConfig config, Counters& counters, RandomSource random);
+  // `next_psk`: a second key accepted while the key changes (--next-key), or nullptr.
+  Peer(const crypto::Key& psk, const crypto::Key* next_psk, PeerConfig config, Counters& counters,
+       RandomSource random);
 
   // Begins a handshake if we know where the peer is (-p).
   void start(Now now);
@@ -129,9 +132,9 @@ class Peer {
   // again at once at the new address; sessions are kept. False if nothing changed.
   bool set_fixed_endpoint(const base::Endpoint& to, Now now);
 
-  // A reload: handshakes from now on use these keys (sessions already made keep theirs), and
-  // the timers these settings.
-  void set_key(const crypto::Key& psk) { crypto_ = HandshakeCrypto(psk); }
+  // A reload: handshakes from now on use these keys (KeyRing), and a new one starts at once
+  // if they changed; the session in use carries the traffic until it completes.
+  void set_keys(const crypto::Key& psk, const crypto::Key* next_psk, Now now);
   void set_timers(Duration persistent_keepalive, std::optional<Duration> max_clock_skew) {
     config_.persistent_keepalive = persistent_keepalive;
     config_.max_clock_skew = max_clock_skew;
@@ -139,6 +142,9 @@ class Peer {
 
   std::optional<base::Endpoint> endpoint() const { return endpoint_; }
   bool has_session() const { return current_ != nullptr; }
+  const KeyRing& keys() const { return keys_; }
+  // The fingerprint of the key the session in use was made under, if one is up.
+  std::optional<std::string> session_key_fingerprint() const;
 
  private:
   std::optional<ReceiveTicket> handle(const Initiation& m, const base::Endpoint& from, Now now);
@@ -150,7 +156,7 @@ class Peer {
   std::optional<DropReason> why_not_fresh(const Initiation& m, const base::Endpoint& from, Now now);
   // Refuses later replays of m: its timestamp (without -c) and random (with -c).
   void remember_initiation(const Initiation& m);
-  bool loses_tie_break(const Initiation& m) const;
+  bool loses_tie_break(const Initiation& m, const KeyRing::Key& key) const;
   void handshake_completed(const base::Endpoint& with, Role role, Now now);
   void follow(const base::Endpoint& to);
 
@@ -167,7 +173,8 @@ class Peer {
   Random new_random() const;
   bool is_own_initiation(const Initiation& m) const;
 
-  HandshakeCrypto crypto_;
+  KeyRing keys_;
+  KeyRing::Key initiation_key_;  // what initiation_ was made under
   PeerConfig config_;
   Counters& counters_;
   RandomSource random_;

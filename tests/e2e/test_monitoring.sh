@@ -32,7 +32,8 @@ for k, v in json.loads(text).items():
 
 step "--json: every documented field, with its type"
 out=$(json_of "$NS_A" "$PF_A") || die "squtun show --json did not give a JSON object"
-for f in interface peer session; do grep -qE "^$f=\"" <<<"$out" || die "--json: $f is not a string:"$'\n'"$out"; done
+for f in interface peer session session_key key; do grep -qE "^$f=\"" <<<"$out" || die "--json: $f is not a string:"$'\n'"$out"; done
+grep -qx 'next_key=null' <<<"$out" || die "--json: next_key is not null without --next-key:"$'\n'"$out"
 for f in offload_tun offload_udp_gso offload_udp_gro; do
   grep -qE "^$f=(true|false)$" <<<"$out" || die "--json: $f is not a boolean:"$'\n'"$out"
 done
@@ -92,8 +93,9 @@ tx1=$(prom_value "$after" squtun_tx_bytes_total interface=tun0)
 "$PY" -c "import sys; sys.exit(0 if $tx1 - $tx0 >= 4 * 1048576 else 1)" ||
   die "squtun_tx_bytes rose by only $tx0 -> $tx1 over a 4 MiB transfer"
 [[ $(prom_value "$after" squtun_session_up interface=tun0) == 1.0 ]] || die "squtun_session_up is not 1"
-[[ $(prom_value "$after" squtun_info interface=tun0,listen_port=7778,peer=198.18.0.2:7777) == 1.0 ]] ||
-  die "squtun_info lacks the peer and port labels:"$'\n'"$after"
+FP=$("$SQUTUN" --fingerprint "$KEY")
+[[ $(prom_value "$after" squtun_info "interface=tun0,key=$FP,listen_port=7778,next_key=none,peer=198.18.0.2:7777,session_key=$FP") == 1.0 ]] ||
+  die "squtun_info lacks the peer, port and key labels:"$'\n'"$after"
 age=$(prom_value "$after" squtun_last_handshake_seconds interface=tun0)
 "$PY" -c "import sys; sys.exit(0 if 0 <= $age < 180 else 1)" || die "squtun_last_handshake_seconds is $age"
 reasons=$(grep -c '^squtun_drops_total{interface=tun0,reason=[a-z_]*} .* counter$' <<<"$after")

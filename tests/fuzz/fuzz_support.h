@@ -49,7 +49,7 @@ inline std::uint64_t total_drops(const protocol::Counters& c) {
 struct Node {
   Node(protocol::PeerConfig config, std::uint64_t seed) : rng(seed) {
     peer = std::make_unique<protocol::Peer>(
-        fuzz_psk(), std::move(config), counters,
+        fuzz_psk(), nullptr, std::move(config), counters,
         [this](std::span<std::uint8_t> out) {
           for (auto& b : out) b = static_cast<std::uint8_t>(rng());
         });

@@ -155,7 +155,7 @@ TEST(StatusReport, PrometheusNamesEveryCounterWithTheInterfaceLabel) {
   const auto has = [&text](const std::string& line) {
     EXPECT_NE(text.find("\n" + line + "\n"), std::string::npos) << line << " missing from:\n" << text;
   };
-  has("squtun_info{interface=\"tun0\",listen_port=\"7777\",peer=\"198.18.0.2:7777\"} 1");
+  has("squtun_info{interface=\"tun0\",listen_port=\"7777\",peer=\"198.18.0.2:7777\",key=\"none\",next_key=\"none\",session_key=\"none\"} 1");
   has("squtun_session_up{interface=\"tun0\"} 1");
   has("squtun_last_handshake_seconds{interface=\"tun0\"} 2.500000");
   has("squtun_rx_bytes_total{interface=\"tun0\"} " + std::to_string(counters.rx_bytes.load()));

@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "crypto/key_file.h"
 #include "protocol/data_packet.h"
 #include "protocol/messages.h"
 
@@ -63,6 +64,7 @@ struct Node {
   std::string name;
   base::Endpoint addr;  // the source address of everything it sends
   crypto::Key psk = psk_of(1);
+  std::optional<crypto::Key> next_psk;  // --next-key
   PeerConfig config;
   std::optional<std::uint32_t> forced_index;  // every session index the same, if set
   std::int64_t wall_offset_ns = 0;
@@ -81,7 +83,7 @@ struct Node {
     reports = Reports{};
     inbox.clear();
     peer = std::make_unique<Peer>(
-        psk, config, *counters,
+        psk, next_psk ? &*next_psk : nullptr, config, *counters,
         [this](std::span<std::uint8_t> out) {
           if (forced_index && out.size() == sizeof(std::uint32_t)) {
             std::memcpy(out.data(), &*forced_index, sizeof(std::uint32_t));
@@ -1435,6 +1437,48 @@ TEST_F(PeerTest, UnansweredInitiatorAnswersItsPeerWhateverTheTieBreak) {
     ASSERT_EQ(answer.size(), 1u) << "seeds " << seed_a << "," << seed_b;
     EXPECT_EQ(classify(answer[0].message()), MessageType::Response);
   }
+}
+
+// --- Two keys (--next-key) ---------------------------------------------------------------
+
+TEST_F(PeerTest, BothEndsWithTheNextKeyHandshakeUnderIt) {
+  a.next_psk = psk_of(9);
+  b.next_psk = psk_of(9);
+  static_pair();
+  establish();
+  const std::string next = crypto::key_fingerprint(psk_of(9));
+  EXPECT_EQ(a.peer->session_key_fingerprint(), next);
+  EXPECT_EQ(b.peer->session_key_fingerprint(), next);
+  EXPECT_EQ(a.get(a.counters->initiations_sent) + b.get(b.counters->initiations_sent), 2u);
+}
+
+TEST_F(PeerTest, AnEndWithoutTheNextKeyIsReachedUnderTheOldOneAfterOneUnansweredTry) {
+  a.next_psk = psk_of(9);  // B lacks it: A's first initiation goes unanswered
+  passive_pair();
+  start_both();
+  exchange();
+  EXPECT_FALSE(a.peer->has_session());
+  EXPECT_EQ(b.dropped(DropReason::BadMac), 1u);
+  run_for(kRekeyTimeout + kTimerGranularity);
+  ASSERT_TRUE(a.peer->has_session());
+  EXPECT_EQ(a.peer->session_key_fingerprint(), crypto::key_fingerprint(psk_of(1)));
+  EXPECT_EQ(send(a, inner_packet(100, 1)), Result::Committed);
+  EXPECT_EQ(b.peer->session_key_fingerprint(), crypto::key_fingerprint(psk_of(1)));
+}
+
+TEST_F(PeerTest, NewKeysStartAHandshakeWhileTheSessionInUseCarriesData) {
+  passive_pair();
+  establish();
+  const crypto::Key next = psk_of(9);
+  b.peer->set_keys(psk_of(1), &next, now(b));  // B first: A does not have it yet
+  drain(b);  // B is passive and knows A: its initiation under the new key is lost on A
+  a.peer->set_keys(psk_of(1), &next, now(a));
+  EXPECT_EQ(send(a, inner_packet(100, 2)), Result::Committed);  // the old session, meanwhile
+  exchange();
+  EXPECT_EQ(a.peer->session_key_fingerprint(), crypto::key_fingerprint(next));
+  EXPECT_EQ(send(a, inner_packet(100, 3)), Result::Committed);
+  EXPECT_EQ(send(b, inner_packet(100, 4)), Result::Committed);
+  EXPECT_EQ(b.peer->session_key_fingerprint(), crypto::key_fingerprint(next));
 }
 
 }  // namespace
