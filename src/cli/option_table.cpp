@@ -97,6 +97,8 @@ const OptionSpec kOptions[] = {
      "move every packet on its own: no TUN segmentation offloads\n"
      "(TSO/USO) and no UDP GSO/GRO (default: use what the kernel\n"
      "offers; TAP devices never use them)"},
+    {"no-clamp-mss", '\0', "", {}, kTunnel, kConfig, kRestart, set_to<&Options::clamp_mss, false>,
+     "leave the MSS of TCP SYNs alone (default: fit it to the MTU)"},
     {"config", '\0', "FILE", {}, kTunnel, kCommandLineOnly, kRestart, nullptr,
      "read options from FILE: lines of 'name = value' named like the\n"
      "long options (flags take yes or no); the command line overrides it"},
