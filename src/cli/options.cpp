@@ -73,6 +73,8 @@ void check_run_options(const Options& o) {
                        name(*remote) + " peer -p " + *o.peer_host);
     }
   }
+  if (o.device_mtu == daemon::kAutoMtu && !o.peer_host)
+    throw UsageError("mtu auto needs -p HOST, whose path it measures; give a passive end a number");
   if (o.peer_port && !o.peer_host) {
     throw UsageError("-r " + std::to_string(*o.peer_port) +
                      " needs -p HOST (or omit both for a passive end that learns its peer)");

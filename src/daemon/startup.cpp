@@ -15,6 +15,7 @@
 #include "crypto/key_file.h"
 #include "daemon/control_socket.h"
 #include "daemon/detach.h"
+#include "daemon/device_setup.h"
 #include "daemon/log.h"
 #include "daemon/pid_file.h"
 #include "daemon/privileges.h"
@@ -118,7 +119,8 @@ sigset_t daemon_signals() {
 // The phases, in order. Each takes what the one before returned, so none can run early.
 
 // 1. Everything that can be refused, while a refusal still reaches the terminal and the
-// process still has the privileges a device or a port may need. Needs nothing before it.
+// process still has the privileges a device, its addresses or a port may need. Needs nothing
+// before it.
 struct Opened {
   const Settings& settings;
   crypto::Key key;
@@ -139,6 +141,7 @@ Opened open_devices(const Settings& s) {
   std::optional<TargetUser> user;
   if (s.user) user = lookup_user(*s.user);
   tun::TunDevice tun = open_device(s);
+  configure_device(s, tun, peer);
   net::UdpSocket socket = open_socket(s);
   log_offloads(tun, socket);
   return {s, std::move(key), std::move(next_key), std::move(peer), std::move(user), std::move(tun), std::move(socket)};

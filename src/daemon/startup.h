@@ -4,8 +4,13 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "netlink/cidr.h"
 
 namespace squtun::daemon {
+
+inline constexpr unsigned kAutoMtu = 0;  // --tun-mtu auto: from the path to the peer
 
 // What the daemon is to run, as the command line and the config file give it.
 struct Settings {
@@ -22,6 +27,11 @@ struct Settings {
   bool tap = false;     // Ethernet frames on a TAP device instead of IP packets on TUN
   bool offload = true;  // TUN TSO/USO and UDP GSO/GRO where the kernel has them
   bool clamp_mss = true;
+
+  // Set on the device through netlink before privileges are dropped.
+  std::vector<netlink::Cidr> addresses;
+  std::vector<netlink::Cidr> routes;  // each through the device
+  std::optional<unsigned> device_mtu;
 
   bool foreground = false;
   std::optional<std::string> pidfile;

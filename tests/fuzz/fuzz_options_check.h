@@ -26,7 +26,8 @@ inline bool same_options(const Options& a, const Options& b) {
          a.key_file == b.key_file && a.keepalive_seconds == b.keepalive_seconds &&
          a.clock_skew_seconds == b.clock_skew_seconds && a.underlay_mtu == b.underlay_mtu && a.tap == b.tap &&
          a.offload == b.offload && a.foreground == b.foreground && a.pidfile == b.pidfile && a.user == b.user &&
-         a.chroot_dir == b.chroot_dir && a.verbosity == b.verbosity;
+         a.chroot_dir == b.chroot_dir && a.verbosity == b.verbosity && a.addresses == b.addresses &&
+         a.routes == b.routes && a.device_mtu == b.device_mtu;
 }
 
 inline bool nonempty(const std::optional<std::string>& s) { return !s || !s->empty(); }
@@ -51,6 +52,7 @@ inline void check_options(const Options& o) {
   require(in_range("keepalive", o.keepalive_seconds));
   require(!o.clock_skew_seconds || in_range("clock-skew", *o.clock_skew_seconds));
   require(o.underlay_mtu == 0 || in_range("mtu", o.underlay_mtu));
+  require(!o.device_mtu || *o.device_mtu == daemon::kAutoMtu || in_range("tun-mtu", *o.device_mtu));
   require(o.verbosity >= -1);
   require(nonempty(o.peer_host) && nonempty(o.pidfile) && nonempty(o.user) && nonempty(o.chroot_dir));
   require(!o.bind_address || net::parse_address(*o.bind_address).has_value());
