@@ -134,6 +134,10 @@ const OptionSpec kOptions[] = {
     {"prometheus", '\0', "", {}, kActions, kCommandLineOnly, kRestart,
      set_to<&Options::show_format, Format::Prometheus>,
      "with show: print the status in Prometheus' text format"},
+    {"setup-device", '\0', "", {}, kActions, kCommandLineOnly, kRestart, set_to<&Options::action, Action::SetupDevice>,
+     "as root: give the existing device -i IFNAME the address, route\n"
+     "and mtu settings, then exit (the systemd unit does this before it\n"
+     "starts squtun unprivileged, which then leaves them be)"},
     {"fingerprint", '\0', "FILE", {}, kActions, kCommandLineOnly, kRestart,
      [](auto& o, auto& g) {
        o.key_file = g.value;

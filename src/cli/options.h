@@ -21,7 +21,7 @@ class UsageError : public std::runtime_error {
 
 // The command line: what the daemon is to run (daemon::Settings), or another action.
 struct Options : daemon::Settings {
-  enum class Action { Run, Show, GenerateKey, Fingerprint, PrintMtu, Help, Version };
+  enum class Action { Run, Show, SetupDevice, GenerateKey, Fingerprint, PrintMtu, Help, Version };
   enum class ShowFormat { Text, Json, Prometheus };
   Action action = Action::Run;
   ShowFormat show_format = ShowFormat::Text;  // --json, --prometheus
