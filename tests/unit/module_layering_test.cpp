@@ -3,10 +3,11 @@
 // follows, so a module can be understood, built and tested with only those below it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <regex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -35,16 +36,28 @@ struct Include {
   std::string module;
 };
 
+// The module of `#include "module/file.h"`, or nothing for any other line. (Not std::regex:
+// GCC 12 warns inside <regex> under the sanitizers, and warnings are errors in CI.)
+std::optional<std::string> included_module(const std::string& line) {
+  std::istringstream words(line);
+  std::string hash, rest;
+  words >> hash;
+  if (hash == "#") words >> hash, hash = "#" + hash;
+  if (hash == "#include") words >> rest;
+  else if (hash.rfind("#include\"", 0) == 0) rest = hash.substr(8);
+  const auto slash = rest.find('/');
+  if (rest.size() < 3 || rest[0] != '"' || slash == std::string::npos || slash < 2) return std::nullopt;
+  const std::string module = rest.substr(1, slash - 1);
+  const bool name = std::all_of(module.begin(), module.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
+  return name ? std::optional(module) : std::nullopt;
+}
+
 std::vector<Include> squtun_includes(const fs::path& module_dir) {
-  static const std::regex include_line(R"(^\s*#\s*include\s+"([a-z_]+)/[^"]+")");
   std::vector<Include> found;
   for (const auto& entry : fs::directory_iterator(module_dir)) {
     std::ifstream in(entry.path());
-    std::smatch match;
     for (std::string line; std::getline(in, line);) {
-      if (std::regex_search(line, match, include_line)) {
-        found.push_back({entry.path().filename().string(), match[1]});
-      }
+      if (const auto module = included_module(line)) found.push_back({entry.path().filename().string(), *module});
     }
   }
   return found;

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <string>
 
@@ -72,7 +71,10 @@ TEST(CounterDescriptions, TheManPageNamesEveryCounter) {
     // Drops are listed as drop_REASON, then each reason.
     const bool drop = std::holds_alternative<DropReason>(d.source);
     const std::string name(drop ? d.name.substr(std::string_view("drop_").size()) : d.name);
-    const bool named = std::regex_search(paragraph, std::regex("[ (\n]" + name + "[,)]"));
+    bool named = false;
+    for (const char before : {' ', '(', '\n'}) {
+      for (const char after : {',', ')'}) named = named || paragraph.find(before + name + after) != std::string::npos;
+    }
     EXPECT_TRUE(named) << d.name << " is not in the show paragraph of docs/squtun.8";
   }
 }
