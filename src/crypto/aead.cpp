@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <climits>
 #include <functional>
 #include <stdexcept>
@@ -51,54 +52,75 @@ bool transform(EVP_CIPHER_CTX* ctx, std::span<const std::uint8_t> in, std::uint8
          EVP_CipherUpdate(ctx, out, &written, in.data(), static_cast<int>(in.size())) == 1;
 }
 
+std::uint64_t next_key_id() {
+  static std::atomic<std::uint64_t> last{0};
+  return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
 }  // namespace
 
-AeadContext::AeadContext() : ctx_(EVP_CIPHER_CTX_new()) {
+AeadKey::AeadKey(const Key& key) : key_(key), id_(next_key_id()) {}
+
+AeadContext::Keyed::Keyed(int encrypting) : ctx(EVP_CIPHER_CTX_new()), enc(encrypting) {
   const EVP_CIPHER* cipher = chacha20_poly1305();
-  if (!ctx_ || cipher == nullptr)
+  if (!ctx || cipher == nullptr)
     throw std::runtime_error("cannot set up ChaCha20-Poly1305: OpenSSL allocation failed");
-  // Binding the cipher here lets seal/open re-key with a null cipher, which reuses the
-  // provider context instead of freeing and allocating one per packet.
-  if (EVP_CipherInit_ex2(ctx_.get(), cipher, nullptr, nullptr, 1, nullptr) != 1)
+  // Binding the cipher here lets start() re-key with a null cipher, which reuses the
+  // provider context instead of freeing and allocating one.
+  if (EVP_CipherInit_ex2(ctx.get(), cipher, nullptr, nullptr, enc, nullptr) != 1)
     throw std::runtime_error("cannot set up ChaCha20-Poly1305: OpenSSL refused the cipher");
 }
 
-bool AeadContext::seal(const Key& key, std::uint64_t counter, std::span<const std::uint8_t> aad,
+// Keying is the expensive part of an init, and a context keeps its key across packets: only a
+// key it does not hold yet goes in. key_id is cleared until the packet is done, so any failure
+// brings a full init next time.
+bool AeadContext::Keyed::start(const AeadKey& key, std::uint64_t counter,
+                               std::uint8_t* expected_tag) {
+  const Nonce nonce = nonce_for(counter);
+  const bool keyed = key_id == key.id();
+  key_id = 0;
+  return EVP_CipherInit_ex2(ctx.get(), nullptr, keyed ? nullptr : key.key().data(), nonce.data(),
+                            enc, nullptr) == 1 &&
+         (expected_tag == nullptr ||
+          EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, kTagSizeArg, expected_tag) == 1);
+}
+
+bool AeadContext::seal(const AeadKey& key, std::uint64_t counter, std::span<const std::uint8_t> aad,
                        std::span<const std::uint8_t> plaintext, std::span<std::uint8_t> out) {
-  if (!ctx_ || out.size() < plaintext.size() + kAeadTagSize || !fits_in_int(aad.size()) ||
+  if (!sealer_.ctx || out.size() < plaintext.size() + kAeadTagSize || !fits_in_int(aad.size()) ||
       !fits_in_int(plaintext.size()) || overlaps_partially(plaintext, out)) {
     return false;
   }
-  EVP_CIPHER_CTX* ctx = ctx_.get();
-  const Nonce nonce = nonce_for(counter);
+  EVP_CIPHER_CTX* ctx = sealer_.ctx.get();
   std::uint8_t* tag = out.data() + plaintext.size();
   int final_written = 0;
-  return EVP_CipherInit_ex2(ctx, nullptr, key.data(), nonce.data(), 1, nullptr) == 1 &&
-         add_aad(ctx, aad) && transform(ctx, plaintext, out.data()) &&
-         EVP_CipherFinal_ex(ctx, tag, &final_written) == 1 &&
-         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, kTagSizeArg, tag) == 1;
+  const bool sealed = sealer_.start(key, counter, nullptr) && add_aad(ctx, aad) &&
+                      transform(ctx, plaintext, out.data()) &&
+                      EVP_CipherFinal_ex(ctx, tag, &final_written) == 1 &&
+                      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, kTagSizeArg, tag) == 1;
+  if (sealed) sealer_.key_id = key.id();
+  return sealed;
 }
 
-bool AeadContext::open(const Key& key, std::uint64_t counter, std::span<const std::uint8_t> aad,
+bool AeadContext::open(const AeadKey& key, std::uint64_t counter, std::span<const std::uint8_t> aad,
                        std::span<const std::uint8_t> ciphertext, std::span<std::uint8_t> out) {
-  if (!ctx_ || ciphertext.size() < kAeadTagSize || !fits_in_int(aad.size()) ||
+  if (!opener_.ctx || ciphertext.size() < kAeadTagSize || !fits_in_int(aad.size()) ||
       !fits_in_int(ciphertext.size())) {
     return false;
   }
   const auto body = ciphertext.first(ciphertext.size() - kAeadTagSize);
   if (out.size() < body.size() || overlaps_partially(body, out)) return false;
-  EVP_CIPHER_CTX* ctx = ctx_.get();
-  const Nonce nonce = nonce_for(counter);
+  EVP_CIPHER_CTX* ctx = opener_.ctx.get();
   // A copy, because the ctrl takes a non-const pointer.
   std::array<std::uint8_t, kAeadTagSize> tag;
   std::ranges::copy(ciphertext.last(kAeadTagSize), tag.begin());
   int final_written = 0;
-  const bool authentic =
-      EVP_CipherInit_ex2(ctx, nullptr, key.data(), nonce.data(), 0, nullptr) == 1 &&
-      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, kTagSizeArg, tag.data()) == 1 &&
-      add_aad(ctx, aad) && transform(ctx, body, out.data()) &&
-      EVP_CipherFinal_ex(ctx, out.data() + body.size(), &final_written) == 1;
-  if (!authentic) {
+  const bool authentic = opener_.start(key, counter, tag.data()) && add_aad(ctx, aad) &&
+                         transform(ctx, body, out.data()) &&
+                         EVP_CipherFinal_ex(ctx, out.data() + body.size(), &final_written) == 1;
+  if (authentic) {
+    opener_.key_id = key.id();
+  } else {
     // A forged packet must not leave unauthenticated plaintext behind for a careless caller.
     std::ranges::fill(out.first(body.size()), std::uint8_t{0});
   }
