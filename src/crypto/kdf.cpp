@@ -47,9 +47,7 @@ Key hkdf_sha256(std::span<const std::uint8_t> ikm, std::span<const std::uint8_t>
                 std::string_view info) {
   const KdfPtr kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr));
   const KdfCtxPtr ctx(kdf ? EVP_KDF_CTX_new(kdf.get()) : nullptr);
-  if (!ctx) {
-    fail("cannot set up HKDF-SHA256");
-  }
+  if (!ctx) fail("cannot set up HKDF-SHA256");
   const std::span<const std::uint8_t> info_bytes(reinterpret_cast<const std::uint8_t*>(info.data()),
                                                  info.size());
   std::array<OSSL_PARAM, 5> params;
@@ -71,9 +69,7 @@ Key hkdf_sha256(std::span<const std::uint8_t> ikm, std::span<const std::uint8_t>
 Mac hmac_sha256(const Key& key, std::span<const std::uint8_t> message) {
   const MacPtr mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
   const MacCtxPtr ctx(mac ? EVP_MAC_CTX_new(mac.get()) : nullptr);
-  if (!ctx) {
-    fail("cannot set up HMAC-SHA256");
-  }
+  if (!ctx) fail("cannot set up HMAC-SHA256");
   const OSSL_PARAM params[] = {sha256_digest_param(), OSSL_PARAM_construct_end()};
   // The half that is cut off never goes on the wire, so it is wiped like key material.
   Secret<kSha256Size> full;
