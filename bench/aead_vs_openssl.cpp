@@ -132,9 +132,8 @@ void time_openssl_loops(const Options& o, int bytes, Row& row) {
   });
 }
 
-// As the daemon does: seal in place in the slot, open into the slot's own bytes (here a copy
-// of the sealed message, refreshed outside the timing would cost as much as the work, so the
-// open goes to a separate buffer).
+// Seals in place in the slot, as the daemon does; opens into a separate buffer, because
+// opening in place would destroy the message the next call opens (the work is the same).
 void time_squtun(const Options& o, int bytes, Row& row) {
   const auto size = static_cast<std::size_t>(bytes);
   const Session sender{1, 2, SessionKeys{key_of(1), key_of(2)}, Role::Initiator, Duration{0}};
