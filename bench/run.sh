@@ -121,7 +121,7 @@ fetch_backports_wireguard_go() {
 
 if ((INSTALL)); then
   install_deps iperf3 iproute2 iputils-ping wireguard-tools wireguard-go jq procps \
-    build-essential cmake pkg-config libssl-dev libseccomp-dev libbenchmark-dev
+    build-essential cmake pkg-config libssl-dev libseccomp-dev libmnl-dev libbenchmark-dev
   info "fetching wireguard-go from bookworm-backports into bench/.cache (not installed)"
   mkdir -p "$CACHE"
   fetch_backports_wireguard_go || info "backports wireguard-go: $WG_BPO_WHY"

@@ -16,7 +16,7 @@ fi
 source "$ROOT/scripts/deps.sh"
 
 echo "== installing what the demo needs"
-install_deps build-essential cmake pkg-config libssl-dev libseccomp-dev libgtest-dev iperf3 iproute2 \
+install_deps build-essential cmake pkg-config libssl-dev libseccomp-dev libmnl-dev libgtest-dev iperf3 iproute2 \
   iputils-ping socat procps util-linux
 
 echo "== building build/squtun"

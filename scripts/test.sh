@@ -25,7 +25,7 @@ stage() { printf '\n=== [%4ss] %s\n' "$((SECONDS - T0))" "$*"; }
 FAILED=()
 
 stage "dependencies"
-install_deps build-essential cmake pkg-config libssl-dev libseccomp-dev libgtest-dev googletest clang \
+install_deps build-essential cmake pkg-config libssl-dev libseccomp-dev libmnl-dev libgtest-dev googletest clang \
   iperf3 iproute2 iputils-ping socat uml-utilities net-tools faketime procps util-linux \
   passwd nftables conntrack systemd groff-base man-db ifupdown dpkg-dev tcpdump python3 ethtool \
   lintian dpkg-repack python3-prometheus-client

@@ -9,6 +9,7 @@
 #include "cli/options.h"
 #include "crypto/key_file.h"
 #include "daemon/control_socket.h"
+#include "daemon/device_setup.h"
 #include "daemon/startup.h"
 #include "daemon/status_report.h"
 #include "net/resolve.h"
@@ -105,6 +106,9 @@ int run_app(std::span<const std::string> args) {
         return kExitOk;
       case Options::Action::GenerateKey:
         std::cout << crypto::generate_key_hex() << "\n";
+        return kExitOk;
+      case Options::Action::SetupDevice:
+        daemon::setup_existing_device(o);
         return kExitOk;
       case Options::Action::Fingerprint:
         std::cout << crypto::key_fingerprint(crypto::load_key_file(o.key_file)) << "\n";

@@ -43,13 +43,13 @@ std::vector<std::string> config_arguments(std::string_view text, const std::stri
     if (eq == std::string_view::npos) throw UsageError(where + ": expected 'name = value'");
     const std::string name(trim(line.substr(0, eq)));
     const std::string value(trim(line.substr(eq + 1)));
-    const OptionSpec* spec = find_long_option(name);
-    if (!spec || !spec->config_file)
+    const OptionSpec* spec = find_config_option(name);
+    if (!spec)
       throw UsageError(where + ": unknown setting '" + name + "' (settings are named like the long options, e.g. listen = 7777)");
     if (!spec->argument.empty()) {
-      args.push_back("--" + name + "=" + value);
+      args.push_back("--" + std::string(spec->long_name) + "=" + value);
     } else if (flag_value(value, where + ": " + name)) {
-      args.push_back("--" + name);
+      args.push_back("--" + std::string(spec->long_name));
     }
   }
   return args;

@@ -5,11 +5,13 @@
 #include <type_traits>
 
 #include "net/resolve.h"
+#include "netlink/cidr.h"
 
 namespace squtun::cli {
 namespace {
 
-constexpr std::string_view kTunnel = "Tunnel", kActions = "Other actions", kProcess = "Process";
+constexpr std::string_view kTunnel = "Tunnel", kDevice = "Device", kActions = "Other actions",
+                           kProcess = "Process";
 constexpr bool kConfig = true, kCommandLineOnly = false;  // whether a config file may set it
 constexpr bool kLive = true, kRestart = false;            // whether a reload may change it
 
@@ -42,6 +44,15 @@ template <auto field>
 void store_nonempty(Options& o, const GivenOption& g) {
   if (g.value.empty()) throw UsageError(g.flag + ": the value is empty");
   o.*field = g.value;
+}
+
+template <auto field, netlink::HostBits host_bits>
+void add_cidr(Options& o, const GivenOption& g) {
+  try {
+    (o.*field).push_back(netlink::parse_cidr(g.value, host_bits));
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(g.flag + ": '" + g.value + "': " + e.what());
+  }
 }
 
 template <auto field, auto value>
@@ -86,9 +97,27 @@ const OptionSpec kOptions[] = {
      "move every packet on its own: no TUN segmentation offloads\n"
      "(TSO/USO) and no UDP GSO/GRO (default: use what the kernel\n"
      "offers; TAP devices never use them)"},
+    {"no-clamp-mss", '\0', "", {}, kTunnel, kConfig, kRestart, set_to<&Options::clamp_mss, false>,
+     "leave the MSS of TCP SYNs alone (default: fit it to the MTU)"},
     {"config", '\0', "FILE", {}, kTunnel, kCommandLineOnly, kRestart, nullptr,
      "read options from FILE: lines of 'name = value' named like the\n"
      "long options (flags take yes or no); the command line overrides it"},
+    {"address", '\0', "CIDR", {}, kDevice, kConfig, kRestart,
+     add_cidr<&Options::addresses, netlink::HostBits::Allowed>,
+     "as root: give the device this IPv4 or IPv6 address and prefix\n"
+     "length, e.g. 10.99.0.1/30 or fd00::1/64 (repeatable)"},
+    {"route", '\0', "CIDR", {}, kDevice, kConfig, kRestart,
+     add_cidr<&Options::routes, netlink::HostBits::Refused>,
+     "as root: route this network, e.g. 10.77.0.0/24, through the\n"
+     "device (repeatable)"},
+    {"tun-mtu", '\0', "MTU", ValueRange{68, 65535, "auto or an MTU"}, kDevice, kConfig, kRestart,
+     [](auto& o, auto& g) {
+       o.device_mtu = g.value == "auto" ? daemon::kAutoMtu : static_cast<unsigned>(number(g));
+     },
+     "as root: set the device's MTU ({range}), or with auto that of the\n"
+     "path to -p less what -m subtracts; in a config file: mtu = ...\n"
+     "With any of these three squtun also brings the device up",
+     "mtu"},
     {"mtu", 'm', "MTU", ValueRange{1, 65535, "an MTU"}, kActions, kCommandLineOnly, kRestart,
      [](auto& o, auto& g) {
        o.underlay_mtu = static_cast<unsigned>(number(g));
@@ -105,6 +134,10 @@ const OptionSpec kOptions[] = {
     {"prometheus", '\0', "", {}, kActions, kCommandLineOnly, kRestart,
      set_to<&Options::show_format, Format::Prometheus>,
      "with show: print the status in Prometheus' text format"},
+    {"setup-device", '\0', "", {}, kActions, kCommandLineOnly, kRestart, set_to<&Options::action, Action::SetupDevice>,
+     "as root: give the existing device -i IFNAME the address, route\n"
+     "and mtu settings, then exit (the systemd unit does this before it\n"
+     "starts squtun unprivileged, which then leaves them be)"},
     {"fingerprint", '\0', "FILE", {}, kActions, kCommandLineOnly, kRestart,
      [](auto& o, auto& g) {
        o.key_file = g.value;
@@ -135,6 +168,12 @@ const OptionSpec kOptions[] = {
 }  // namespace
 
 std::span<const OptionSpec> option_table() { return kOptions; }
+
+const OptionSpec* find_config_option(std::string_view name) {
+  const auto* spec = std::ranges::find_if(
+      kOptions, [name](auto& s) { return s.config_file && s.config_key() == name; });
+  return spec == std::end(kOptions) ? nullptr : spec;
+}
 
 const OptionSpec* find_long_option(std::string_view long_name) {
   const auto* spec = std::ranges::find(kOptions, long_name, &OptionSpec::long_name);

@@ -73,6 +73,8 @@ void check_run_options(const Options& o) {
                        name(*remote) + " peer -p " + *o.peer_host);
     }
   }
+  if (o.device_mtu == daemon::kAutoMtu && !o.peer_host)
+    throw UsageError("mtu auto needs -p HOST, whose path it measures; give a passive end a number");
   if (o.peer_port && !o.peer_host) {
     throw UsageError("-r " + std::to_string(*o.peer_port) +
                      " needs -p HOST (or omit both for a passive end that learns its peer)");
@@ -123,6 +125,8 @@ Options parse_options(std::span<const std::string> args) {
                      " goes with show: squtun show IFNAME " +
                      (o.show_format == Options::ShowFormat::Json ? "--json" : "--prometheus"));
   if (o.action == Options::Action::Run) check_run_options(o);
+  if (o.action == Options::Action::SetupDevice && o.interface.empty())
+    throw UsageError("--setup-device needs -i IFNAME: the device to set up");
   return o;
 }
 
@@ -149,6 +153,7 @@ std::string usage_text() {
        squtun -m MTU [-p HOST] [-b ADDRESS] [--tap]
        squtun --genkey
        squtun --fingerprint KEYFILE
+       squtun --config FILE -i IFNAME --setup-device
 
 Carries IP packets between a TUN device and one peer over UDP, each packet sealed with
 ChaCha20-Poly1305 under session keys derived from a pre-shared key file.

@@ -21,7 +21,7 @@ class UsageError : public std::runtime_error {
 
 // The command line: what the daemon is to run (daemon::Settings), or another action.
 struct Options : daemon::Settings {
-  enum class Action { Run, Show, GenerateKey, Fingerprint, PrintMtu, Help, Version };
+  enum class Action { Run, Show, SetupDevice, GenerateKey, Fingerprint, PrintMtu, Help, Version };
   enum class ShowFormat { Text, Json, Prometheus };
   Action action = Action::Run;
   ShowFormat show_format = ShowFormat::Text;  // --json, --prometheus
@@ -59,6 +59,9 @@ struct OptionSpec {
   bool reloadable;                  // a running daemon may take a new value from a reload
   void (*apply)(Options& options, const GivenOption& given);  // nullptr: expand_config reads it
   std::string_view help;            // --help lines; "{range}" stands for range's "MIN-MAX"
+  std::string_view config_name = {};  // the config file's name for it, if not long_name
+
+  std::string_view config_key() const { return config_name.empty() ? long_name : config_name; }
 };
 
 // Every option, in --help order, grouped by section.
@@ -66,6 +69,9 @@ std::span<const OptionSpec> option_table();
 
 // The option of that long name (without "--"), or nullptr.
 const OptionSpec* find_long_option(std::string_view long_name);
+
+// The option a config file's `name = value` line sets, or nullptr.
+const OptionSpec* find_config_option(std::string_view name);
 
 // Parses the arguments after the program name. Throws UsageError.
 Options parse_options(std::span<const std::string> args);

@@ -21,10 +21,10 @@ namespace {
 
 using KdfPtr = base::UniqueHandle<EVP_KDF, EVP_KDF_free>;
 using KdfCtxPtr = base::UniqueHandle<EVP_KDF_CTX, EVP_KDF_CTX_free>;
-using MacPtr = base::UniqueHandle<EVP_MAC, EVP_MAC_free>;
-using MacCtxPtr = base::UniqueHandle<EVP_MAC_CTX, EVP_MAC_CTX_free>;
+using MdPtr = base::UniqueHandle<EVP_MD, EVP_MD_free>;
 
 constexpr std::size_t kSha256Size = 32;
+constexpr std::size_t kSha256Block = 64;
 
 [[noreturn]] void fail(const std::string& what) {
   throw std::runtime_error(what + ": OpenSSL failed");
@@ -66,17 +66,39 @@ Key hkdf_sha256(std::span<const std::uint8_t> ikm, std::span<const std::uint8_t>
   return key;
 }
 
-Mac hmac_sha256(const Key& key, std::span<const std::uint8_t> message) {
-  const MacPtr mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
-  const MacCtxPtr ctx(mac ? EVP_MAC_CTX_new(mac.get()) : nullptr);
-  if (!ctx) fail("cannot set up HMAC-SHA256");
-  const OSSL_PARAM params[] = {sha256_digest_param(), OSSL_PARAM_construct_end()};
-  // The half that is cut off never goes on the wire, so it is wiped like key material.
+MacKey::MacKey(const Key& key)
+    : inner_(EVP_MD_CTX_new()), outer_(EVP_MD_CTX_new()), work_(EVP_MD_CTX_new()) {
+  const MdPtr sha256(EVP_MD_fetch(nullptr, "SHA256", nullptr));
+  if (!sha256 || !inner_ || !outer_ || !work_) fail("cannot set up HMAC-SHA256");
+  // RFC 2104 with a key shorter than the block: zero-padded, then xored with each pad.
+  Secret<kSha256Block> inner_pad;
+  Secret<kSha256Block> outer_pad;
+  for (std::size_t i = 0; i < kSha256Block; ++i) {
+    const std::uint8_t k = i < key.size() ? key.data()[i] : 0;
+    inner_pad.data()[i] = k ^ 0x36;
+    outer_pad.data()[i] = k ^ 0x5c;
+  }
+  if (EVP_DigestInit_ex(inner_.get(), sha256.get(), nullptr) != 1 ||
+      EVP_DigestUpdate(inner_.get(), inner_pad.data(), inner_pad.size()) != 1 ||
+      EVP_DigestInit_ex(outer_.get(), sha256.get(), nullptr) != 1 ||
+      EVP_DigestUpdate(outer_.get(), outer_pad.data(), outer_pad.size()) != 1) {
+    fail("HMAC-SHA256 key set-up");
+  }
+}
+
+Mac MacKey::mac(std::span<const std::uint8_t> message) {
+  // Both digests are wiped like key material: the cut-off half never goes on the wire,
+  // and the inner digest is not meant to be seen either.
+  Secret<kSha256Size> inner;
   Secret<kSha256Size> full;
-  std::size_t full_size = 0;
-  if (EVP_MAC_init(ctx.get(), key.data(), key.size(), params) != 1 ||
-      EVP_MAC_update(ctx.get(), message.data(), message.size()) != 1 ||
-      EVP_MAC_final(ctx.get(), full.data(), &full_size, full.size()) != 1 ||
+  unsigned inner_size = 0;
+  unsigned full_size = 0;
+  if (EVP_MD_CTX_copy_ex(work_.get(), inner_.get()) != 1 ||
+      EVP_DigestUpdate(work_.get(), message.data(), message.size()) != 1 ||
+      EVP_DigestFinal_ex(work_.get(), inner.data(), &inner_size) != 1 ||
+      EVP_MD_CTX_copy_ex(work_.get(), outer_.get()) != 1 ||
+      EVP_DigestUpdate(work_.get(), inner.data(), inner.size()) != 1 ||
+      EVP_DigestFinal_ex(work_.get(), full.data(), &full_size) != 1 || inner_size != inner.size() ||
       full_size != full.size()) {
     fail("HMAC-SHA256");
   }

@@ -176,7 +176,7 @@ std::string generate_key_hex() {
 
 std::string key_fingerprint(const Key& key) {
   constexpr std::string_view kLabel = "squtun key fingerprint";
-  const Mac mac = hmac_sha256(key, {reinterpret_cast<const std::uint8_t*>(kLabel.data()), kLabel.size()});
+  const Mac mac = MacKey(key).mac({reinterpret_cast<const std::uint8_t*>(kLabel.data()), kLabel.size()});
   return hex_of(std::span(mac).first(4));
 }
 

@@ -15,6 +15,7 @@
 #include "crypto/key_file.h"
 #include "daemon/control_socket.h"
 #include "daemon/detach.h"
+#include "daemon/device_setup.h"
 #include "daemon/log.h"
 #include "daemon/pid_file.h"
 #include "daemon/privileges.h"
@@ -118,7 +119,8 @@ sigset_t daemon_signals() {
 // The phases, in order. Each takes what the one before returned, so none can run early.
 
 // 1. Everything that can be refused, while a refusal still reaches the terminal and the
-// process still has the privileges a device or a port may need. Needs nothing before it.
+// process still has the privileges a device, its addresses or a port may need. Needs nothing
+// before it.
 struct Opened {
   const Settings& settings;
   crypto::Key key;
@@ -139,6 +141,7 @@ Opened open_devices(const Settings& s) {
   std::optional<TargetUser> user;
   if (s.user) user = lookup_user(*s.user);
   tun::TunDevice tun = open_device(s);
+  configure_device(s, tun, peer);
   net::UdpSocket socket = open_socket(s);
   log_offloads(tun, socket);
   return {s, std::move(key), std::move(next_key), std::move(peer), std::move(user), std::move(tun), std::move(socket)};
@@ -193,6 +196,7 @@ struct HelpersForked : FilesClaimed {
 HelpersForked fork_helpers(FilesClaimed&& f, Reread reread) {
   auto tunnel = std::make_unique<Tunnel>(std::move(f.tun), std::move(f.socket), f.key,
                                          f.next_key ? &*f.next_key : nullptr, f.peer);
+  if (f.settings.clamp_mss) tunnel->clamp_mss();
   if (auto resolver = peer_name_resolver(f.settings, f.user))
     tunnel->follow_peer_name(*f.settings.peer_host, *f.settings.peer_port, std::move(*resolver));
   Reloader reloader = Reloader::spawn(std::move(reread), f.settings, peer_family(f.settings));
@@ -261,12 +265,14 @@ void finish_reload(Confined& d) {
   d.tunnel->reload(live);
 }
 
-// Then until SIGTERM or SIGINT: the counters in the log on SIGUSR1, a reload on SIGHUP, the
-// status to each connection to the control socket.
-void serve(Confined& d) {
-  std::array<pollfd, 3> fds{{{d.signals.get(), POLLIN, 0},
+// Then until SIGTERM or SIGINT (true) or the tunnel stops on its own, its device gone (false):
+// the counters in the log on SIGUSR1, a reload on SIGHUP, the status to each connection to the
+// control socket.
+bool serve(Confined& d) {
+  std::array<pollfd, 4> fds{{{d.signals.get(), POLLIN, 0},
                              {d.control ? d.control->fd() : -1, POLLIN, 0},
-                             {d.reloader.fd(), POLLIN, 0}}};
+                             {d.reloader.fd(), POLLIN, 0},
+                             {d.tunnel->stopped_fd(), POLLIN, 0}}};
   for (;;) {
     if (poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
@@ -274,6 +280,7 @@ void serve(Confined& d) {
     }
     if (d.control && (fds[1].revents & POLLIN)) d.control->answer(show_text(d.tunnel->status()));
     if (fds[2].revents != 0) finish_reload(d);
+    if (fds[3].revents & POLLIN) return false;
     if (!(fds[0].revents & POLLIN)) continue;
     signalfd_siginfo info{};
     if (read(d.signals.get(), &info, sizeof info) != static_cast<ssize_t>(sizeof info)) continue;
@@ -283,7 +290,7 @@ void serve(Confined& d) {
       log_info(d.reloader.request() ? "SIGHUP: reloading the config and key files" : "SIGHUP: a reload is under way");
     } else if (info.ssi_signo == SIGTERM || info.ssi_signo == SIGINT) {
       log_info(std::string("stopping on ") + (info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT"));
-      return;
+      return true;
     }
   }
 }
@@ -297,8 +304,9 @@ int run_daemon(const Settings& settings, const std::optional<std::string>& pidfi
   try {
     Confined daemon = confine(start_threads(shed_privileges(
         fork_helpers(claim_files(std::move(detached), pidfile, control_socket), std::move(reread)))));
-    serve(daemon);
+    const bool signalled = serve(daemon);
     daemon.tunnel->stop();
+    if (!signalled) return EXIT_FAILURE;
   } catch (const std::exception& e) {
     if (!detacher.detached()) throw;
     log_error(e.what());

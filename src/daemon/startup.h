@@ -4,8 +4,13 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "netlink/cidr.h"
 
 namespace squtun::daemon {
+
+inline constexpr unsigned kAutoMtu = 0;  // --tun-mtu auto: from the path to the peer
 
 // What the daemon is to run, as the command line and the config file give it.
 struct Settings {
@@ -21,6 +26,12 @@ struct Settings {
 
   bool tap = false;     // Ethernet frames on a TAP device instead of IP packets on TUN
   bool offload = true;  // TUN TSO/USO and UDP GSO/GRO where the kernel has them
+  bool clamp_mss = true;
+
+  // Set on the device through netlink before privileges are dropped.
+  std::vector<netlink::Cidr> addresses;
+  std::vector<netlink::Cidr> routes;  // each through the device
+  std::optional<unsigned> device_mtu;
 
   bool foreground = false;
   std::optional<std::string> pidfile;
@@ -33,10 +44,10 @@ struct Settings {
 // std::runtime_error naming what is wrong, an option that only a restart can change included.
 using Reread = std::function<Settings()>;
 
-// Starts the daemon in the phases of startup.cpp and serves until SIGTERM or SIGINT; returns
-// the exit status. Writes `pidfile` (none: no pid file), answers `squtun show` on
-// `control_socket`, and on SIGHUP applies what `reread` gives. Throws what fails before it
-// detaches.
+// Starts the daemon in the phases of startup.cpp and serves until SIGTERM or SIGINT, or until
+// its device is gone; returns the exit status. Writes `pidfile` (none: no pid file), answers
+// `squtun show` on `control_socket`, and on SIGHUP applies what `reread` gives. Throws what
+// fails before it detaches.
 int run_daemon(const Settings& settings, const std::optional<std::string>& pidfile,
                const std::string& control_socket, Reread reread);
 

@@ -1,6 +1,8 @@
 #include "daemon/tunnel.h"
 
+#include <net/if.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/eventfd.h>
 
 #include <array>
@@ -69,19 +71,42 @@ void Tunnel::with_peer(Call&& call) {
   for (const auto& event : events) std::visit([this](const auto& e) { this->on(e); }, event);
 }
 
+void Tunnel::clamp_mss() {
+  ifreq request{};
+  tun_.name().copy(request.ifr_name, IFNAMSIZ - 1);
+  if (ioctl(socket_.fd(), SIOCGIFMTU, &request) != 0) return log_warning("MSS not clamped: cannot read the MTU");
+  mss_clamp_.emplace(request.ifr_mtu, tun_.mode() == tun::Mode::Tap ? base::kEthernetHeaderSize : 0);
+}
+
 void Tunnel::start() {
   with_peer([](protocol::Peer& peer) { peer.start(current_time()); });
   send_control_messages();
-  outbound_ = std::thread([this] { outbound_loop(); });
-  inbound_ = std::thread([this] { inbound_loop(); });
+  outbound_ = std::thread([this] { run_data_path("outbound", &Tunnel::outbound_loop); });
+  inbound_ = std::thread([this] { run_data_path("inbound", &Tunnel::inbound_loop); });
 }
 
-void Tunnel::stop() {
+// Failing closed, but not silently: an exception that would end a thread in std::terminate
+// (OpenSSL or its random generator failing, memory exhausted) stops the tunnel instead, and
+// the daemon then exits non-zero, its pid file and control socket removed.
+void Tunnel::run_data_path(const char* direction, void (Tunnel::*loop)()) {
+  try {
+    (this->*loop)();
+  } catch (const std::exception& e) {
+    log_error(std::string("the ") + direction + " data path failed: " + e.what() + "; stopping");
+    halt();
+  }
+}
+
+void Tunnel::halt() {
   stopping_ = true;
   const std::uint64_t one = 1;
   if (write(stop_event_.get(), &one, sizeof one) < 0 && errno != EAGAIN) {
     log_warning(std::string("cannot wake the data path threads: ") + std::strerror(errno));
   }
+}
+
+void Tunnel::stop() {
+  halt();
   if (outbound_.joinable()) outbound_.join();
   if (inbound_.joinable()) inbound_.join();
   log_flush_suppressed(true);  // "suppressed K similar messages" still owed
@@ -97,6 +122,10 @@ void Tunnel::outbound_loop() {
   std::array<pollfd, 3> fds{{{tun_.fd(), POLLIN, 0}, {stop_event_.get(), POLLIN, 0}, {session_up_.get(), POLLIN, 0}}};
   while (!stopping_) {
     if (poll(fds.data(), fds.size(), -1) <= 0 || stopping_) continue;
+    if (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {  // deleted: POLLERR for good
+      log_error("interface " + tun_.name() + " is gone (deleted?); stopping");
+      return halt();
+    }
     if (fds[2].revents & POLLIN) {
       std::uint64_t events = 0;
       if (read(session_up_.get(), &events, sizeof events) > 0 && staged.release(batch, current_time().mono) > 0) {
@@ -104,6 +133,8 @@ void Tunnel::outbound_loop() {
       }
     }
     if ((fds[0].revents & POLLIN) && reader.read_batch(batch) > 0) {
+      for (std::size_t i = 0; mss_clamp_ && i < batch.count(); ++i)
+        mss_clamp_->apply(batch.slot(i).subspan(kDataHeaderSize, batch.length(i)));
       if (const auto unsent = seal_and_send(batch, aead)) staged.hold(batch, current_time().mono, *unsent);
     }
     send_control_messages();
@@ -205,7 +236,9 @@ void Tunnel::open_batch(InboundState& state) {
   });
   for (std::size_t i = 0; i < n; ++i) {
     if (tickets[i] && state.inner_sizes[i] > 0) {
-      state.writer.add(batch.datagram(i).subspan(kDataHeaderSize, state.inner_sizes[i]));
+      const auto packet = batch.datagram(i).subspan(kDataHeaderSize, state.inner_sizes[i]);
+      if (mss_clamp_) mss_clamp_->apply(packet);
+      state.writer.add(packet);
     }
   }
   state.writer.flush();
@@ -291,7 +324,7 @@ void Tunnel::on(const protocol::ClockSkewRejected& e) {
   if (now < due || !next_skew_warning_ns_.compare_exchange_strong(due, next)) return;
   const double skew_s = static_cast<double>(e.skew_ns) / 1e9;
   log_warning("handshake from " + e.from.to_string() + " refused: clock skew of " + std::to_string(skew_s) +
-              " s exceeds -c; synchronise the clocks (NTP) or raise -c");
+              " s exceeds -c (or 10 minutes ahead without it); synchronise the clocks (NTP)");
 }
 
 void Tunnel::on(const protocol::PeerAddressChanged& e) { log_info("peer is now at " + e.now_at.to_string()); }

@@ -17,6 +17,7 @@
 #include "net/udp_socket.h"
 #include "protocol/counters.h"
 #include "protocol/peer.h"
+#include "tun/mss_clamp.h"
 #include "tun/tun_device.h"
 
 namespace squtun::daemon {
@@ -44,8 +45,14 @@ class Tunnel {
   // Applies what a reload read (keys, timers, the peer's host) to the running tunnel.
   void reload(const LiveSettings& live);
 
+  // Fits the MSS of TCP SYNs to the device's MTU as it is now; before start() and seccomp.
+  void clamp_mss();
+
   void start();
   void stop();
+  // Readable once the data path stopped, also on its own: the TUN device gone, or a data-path
+  // thread failed.
+  int stopped_fd() const { return stop_event_.get(); }
 
   // What `squtun show` and SIGUSR1 print (daemon/status_report.h).
   TunnelStatus status() const;
@@ -70,6 +77,8 @@ class Tunnel {
   void on(const protocol::PeerAddressChanged& event);
   void on(const protocol::HandshakeUnanswered& event);
 
+  void halt();  // wakes both data path threads to end their loops
+  void run_data_path(const char* direction, void (Tunnel::*loop)());
   void outbound_loop();
   void inbound_loop();
   // Seals the batch's packets and hands them to the socket. Without a usable session it
@@ -104,6 +113,7 @@ class Tunnel {
   std::optional<net::ResolverProcess> resolver_;
   std::atomic<bool> lookup_wanted_{false};
   std::string last_lookup_error_;
+  std::optional<tun::MssClamp> mss_clamp_;
   base::Fd stop_event_;
   // Written when a handshake completes, so the outbound thread sends what it staged.
   base::Fd session_up_;

@@ -1,6 +1,5 @@
 #include "net/resolve.h"
 
-#include <arpa/inet.h>
 #include <netdb.h>
 #include <sys/socket.h>
 
@@ -94,11 +93,6 @@ base::Endpoint resolve_endpoint(const std::string& host, std::uint16_t port,
   if (family != base::Endpoint::Family::None && ep.family != family)
     throw_wrong_family(host, family);
   return ep;
-}
-
-bool is_ipv6_literal(const std::string& host) {
-  in6_addr addr{};
-  return ::inet_pton(AF_INET6, host.c_str(), &addr) == 1;
 }
 
 std::optional<base::Endpoint> parse_address(const std::string& text, std::uint16_t port) {

@@ -15,9 +15,6 @@ namespace squtun::net {
 base::Endpoint resolve_endpoint(const std::string& host, std::uint16_t port,
                                 base::Endpoint::Family family = base::Endpoint::Family::None);
 
-// True if host is an IPv6 literal (used by -m to pick the larger header).
-bool is_ipv6_literal(const std::string& host);
-
 // Parses an IPv4 or IPv6 address literal, without a lookup; an IPv6 one may name its
 // interface (fe80::1%eth0). Nothing if `text` is not an address (e.g. a host name).
 std::optional<base::Endpoint> parse_address(const std::string& text, std::uint16_t port = 0);

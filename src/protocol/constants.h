@@ -46,13 +46,19 @@ inline constexpr Duration kNewHandshakeTimeout = 5s;
 
 // Checking a MAC is cheap but not free: this bounds what a flood of forged handshake
 // messages costs. Of the initiations that pass every check, at most kHandshakesPerSecond
-// are answered (each costs two HKDF derivations and a response).
+// are answered (each costs two HKDF derivations and a response); one source address gets its
+// share of each, and the address that last authenticated as much again in reserve.
 inline constexpr unsigned kMacChecksPerSecond = 20000;
+inline constexpr unsigned kMacChecksPerSource = 2000;
 inline constexpr unsigned kHandshakesPerSecond = 50;
+inline constexpr unsigned kHandshakesPerSource = 10;
 
-// With -c, how many answered initiations are remembered to refuse their replays within
-// the clock-skew window.
-inline constexpr std::size_t kRecentInitiations = 128;
+// How far ahead of our wall clock an initiation's timestamp may lie without -c, and how many
+// sender processes' newest timestamps are remembered.
+inline constexpr Duration kMaxTimestampAhead = 10min;
+inline constexpr std::size_t kRememberedSenders = 32;
+// Unconfirmed sessions a responder holds at once.
+inline constexpr std::size_t kPendingSessions = 3;
 
 // How often the daemon runs the timers; every timer above is a multiple of it.
 inline constexpr Duration kTimerGranularity = 250ms;

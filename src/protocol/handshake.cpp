@@ -17,39 +17,39 @@ constexpr std::string_view kResponderToInitiatorLabel = "squtun v1 responder to 
 HandshakeCrypto::HandshakeCrypto(const crypto::Key& psk)
     : psk_(psk), mac_key_(crypto::hkdf_sha256(psk.span(), {}, kMacLabel)) {}
 
-crypto::Mac HandshakeCrypto::initiation_mac(const Initiation& m) const {
+crypto::Mac HandshakeCrypto::initiation_mac(const Initiation& m) {
   const InitiationBytes bytes = encode(m);
-  return crypto::hmac_sha256(mac_key_, std::span(bytes).first(kInitiationMacOffset));
+  return mac_key_.mac(std::span(bytes).first(kInitiationMacOffset));
 }
 
-crypto::Mac HandshakeCrypto::response_mac(const Response& m, const Initiation& answered) const {
+crypto::Mac HandshakeCrypto::response_mac(const Response& m, const Initiation& answered) {
   const ResponseBytes response = encode(m);
   const InitiationBytes initiation = encode(answered);
   std::array<std::uint8_t, kResponseMacOffset + kInitiationMacOffset> covered{};
   std::copy_n(response.begin(), kResponseMacOffset, covered.begin());
   std::copy_n(initiation.begin(), kInitiationMacOffset, covered.begin() + kResponseMacOffset);
-  return crypto::hmac_sha256(mac_key_, covered);
+  return mac_key_.mac(covered);
 }
 
 Initiation HandshakeCrypto::make_initiation(std::uint32_t sender_index, const Random& random,
-                                            std::uint64_t timestamp_ns) const {
+                                            std::uint64_t timestamp_ns) {
   Initiation m{sender_index, random, timestamp_ns, {}};
   m.mac = initiation_mac(m);
   return m;
 }
 
-bool HandshakeCrypto::verify(const Initiation& m) const {
+bool HandshakeCrypto::verify(const Initiation& m) {
   return crypto::mac_equal(m.mac, initiation_mac(m));
 }
 
 Response HandshakeCrypto::make_response(std::uint32_t sender_index, const Random& random,
-                                        const Initiation& answered) const {
+                                        const Initiation& answered) {
   Response m{sender_index, answered.sender_index, random, {}};
   m.mac = response_mac(m, answered);
   return m;
 }
 
-bool HandshakeCrypto::verify(const Response& m, const Initiation& answered) const {
+bool HandshakeCrypto::verify(const Response& m, const Initiation& answered) {
   return m.receiver_index == answered.sender_index &&
          crypto::mac_equal(m.mac, response_mac(m, answered));
 }

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "crypto/aead.h"
+#include "crypto/kdf.h"
 #include "crypto/secret.h"
 #include "protocol/messages.h"
 
@@ -17,29 +18,30 @@ struct SessionKeys {
 };
 
 // The handshake's cryptography, derived once from the pre-shared key. Pure: randoms and
-// timestamps come in as arguments.
+// timestamps come in as arguments. Computing a MAC uses one keyed context, so not
+// thread-safe: one per user.
 class HandshakeCrypto {
  public:
   explicit HandshakeCrypto(const crypto::Key& psk);
 
   Initiation make_initiation(std::uint32_t sender_index, const Random& random,
-                             std::uint64_t timestamp_ns) const;
-  bool verify(const Initiation& m) const;
+                             std::uint64_t timestamp_ns);
+  bool verify(const Initiation& m);
 
   // The response's MAC covers the initiation it answers, binding the two together.
   Response make_response(std::uint32_t sender_index, const Random& random,
-                         const Initiation& answered) const;
-  bool verify(const Response& m, const Initiation& answered) const;
+                         const Initiation& answered);
+  bool verify(const Response& m, const Initiation& answered);
 
   SessionKeys derive_session_keys(const Random& initiator_random, const Random& responder_random,
                                   Role role) const;
 
  private:
-  crypto::Mac initiation_mac(const Initiation& m) const;
-  crypto::Mac response_mac(const Response& m, const Initiation& answered) const;
+  crypto::Mac initiation_mac(const Initiation& m);
+  crypto::Mac response_mac(const Response& m, const Initiation& answered);
 
   crypto::Key psk_;
-  crypto::Key mac_key_;
+  crypto::MacKey mac_key_;
 };
 
 }  // namespace squtun::protocol

@@ -28,10 +28,10 @@ class Liveness {
     if (role == Role::Initiator) attempt_.reset();
   }
   // The peer's address was set anew: the silence at the old one says nothing of it, and an
-  // attempt under way ends. Returns whether one was.
-  bool on_peer_moved() {
+  // attempt under way ends.
+  void on_peer_moved() {
     unanswered_initiations_ = 0;
-    return std::exchange(attempt_, std::nullopt).has_value();
+    attempt_.reset();
   }
   void on_message_sent(Duration now) { last_sent_ = now; }
   void on_data_sent(Duration now) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -37,6 +38,13 @@ struct DataHeader {
   std::uint32_t receiver_index = 0;
   std::uint64_t counter = 0;
 };
+
+// The sender process's instance tag: the first bytes of an initiation's random.
+inline InstanceTag tag_of(const Initiation& m) {
+  InstanceTag tag{};
+  std::copy_n(m.random.begin(), kInstanceTagSize, tag.begin());
+  return tag;
+}
 
 using InitiationBytes = std::array<std::uint8_t, kInitiationSize>;
 using ResponseBytes = std::array<std::uint8_t, kResponseSize>;

@@ -1,5 +1,7 @@
 #include "protocol/mtu.h"
 
+#include <algorithm>
+
 #include "base/header_sizes.h"
 #include "protocol/constants.h"
 
@@ -16,6 +18,12 @@ std::optional<std::size_t> inner_mtu(std::size_t underlay_mtu, UnderlayFamily fa
   const std::size_t overhead = encapsulation_overhead(family, payload);
   if (underlay_mtu > kMaxUnderlayMtu || underlay_mtu < overhead + kMinInnerMtu) return std::nullopt;
   return underlay_mtu - overhead;
+}
+
+std::optional<std::size_t> inner_mtu_of_path(std::size_t device_mtu,
+                                             std::optional<std::size_t> route_mtu,
+                                             UnderlayFamily family, Payload payload) {
+  return inner_mtu(std::min(device_mtu, route_mtu.value_or(device_mtu)), family, payload);
 }
 
 }  // namespace squtun::protocol

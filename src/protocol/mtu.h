@@ -21,4 +21,10 @@ std::size_t encapsulation_overhead(UnderlayFamily family, Payload payload = Payl
 std::optional<std::size_t> inner_mtu(std::size_t underlay_mtu, UnderlayFamily family,
                                      Payload payload = Payload::IpPacket);
 
+// inner_mtu for the path to the peer: of its device's MTU, or of the route's MTU if the route
+// has a smaller one (set on the route, or a path MTU the kernel learnt).
+std::optional<std::size_t> inner_mtu_of_path(std::size_t device_mtu,
+                                             std::optional<std::size_t> route_mtu,
+                                             UnderlayFamily family, Payload payload);
+
 }  // namespace squtun::protocol

@@ -5,6 +5,16 @@
 #include "protocol/data_packet.h"
 
 namespace squtun::protocol {
+namespace {
+
+template <class Bytes>
+Bytes drawn(const Peer::RandomSource& random) {
+  Bytes bytes{};
+  random(bytes);
+  return bytes;
+}
+
+}  // namespace
 
 Peer::Peer(const crypto::Key& psk, const crypto::Key* next_psk, PeerConfig config, Counters& counters,
            RandomSource random)
@@ -12,11 +22,10 @@ Peer::Peer(const crypto::Key& psk, const crypto::Key* next_psk, PeerConfig confi
       config_(std::move(config)),
       counters_(counters),
       random_(std::move(random)),
-      mac_checks_(kMacChecksPerSecond, kMacChecksPerSecond),
-      handshakes_(kHandshakesPerSecond, kHandshakesPerSecond),
-      endpoint_(config_.fixed_endpoint) {
-  random_(instance_tag_);
-}
+      instance_tag_(drawn<InstanceTag>(random_)),
+      mac_checks_({kMacChecksPerSource, kMacChecksPerSecond, kMacChecksPerSource}, drawn<SipKey>(random_)),
+      handshakes_({kHandshakesPerSource, kHandshakesPerSecond, kHandshakesPerSource}, drawn<SipKey>(random_)),
+      endpoint_(config_.fixed_endpoint) {}
 
 void Peer::start(Now now) {
   if (endpoint_) initiate(now);
@@ -28,33 +37,39 @@ std::optional<Peer::ReceiveTicket> Peer::receive(std::span<const std::uint8_t> d
                                                  const base::Endpoint& from, Now now) {
   const auto message = decode(datagram);
   if (!message) return drop(DropReason::Malformed);
-  if (config_.fixed_endpoint && from != *config_.fixed_endpoint) return drop(DropReason::WrongSource);
+  // With -p: the address initiations go to, and the one the session in use runs with.
+  if (config_.fixed_endpoint && from != *config_.fixed_endpoint && from != endpoint_) {
+    return drop(DropReason::WrongSource);
+  }
   return std::visit([&](const auto& m) { return handle(m, from, now); }, *message);
 }
 
 std::optional<DropReason> Peer::why_not_fresh(const Initiation& m, const base::Endpoint& from, Now now) {
-  if (is_own_initiation(m)) return DropReason::Reflected;
-  if (!config_.max_clock_skew) {
-    const bool replayed = last_initiation_timestamp_ && m.timestamp_ns <= *last_initiation_timestamp_;
-    return replayed ? std::optional(DropReason::Replay) : std::nullopt;
-  }
+  if (tag_of(m) == instance_tag_) return DropReason::Reflected;
+  // Bounded ahead even without -c: a recording stamped far ahead, accepted once, would
+  // otherwise outrank its sender's genuine initiations for as long.
   const auto skew = static_cast<std::int64_t>(m.timestamp_ns - now.wall_ns);
-  const auto limit = config_.max_clock_skew->count();
-  if (skew > limit || skew < -limit) {
+  const auto limit = config_.max_clock_skew.value_or(kMaxTimestampAhead).count();
+  if (skew > limit || (config_.max_clock_skew && skew < -limit)) {
     events_.record(ClockSkewRejected{from, skew});
     return DropReason::ClockSkew;
   }
-  // With synchronised clocks (-c) the window bounds how old a replay can be, and inside
-  // it we remember what we accepted; so a peer whose clock stepped back (NTP) and that
-  // restarted is still accepted, which a strictly increasing timestamp would refuse.
-  const bool replayed = std::ranges::find(recent_initiations_, m.random) != recent_initiations_.end();
-  return replayed ? std::optional(DropReason::Replay) : std::nullopt;
+  // A sender process (instance tag) sends increasing timestamps, so however many were recorded
+  // only newer ones are fresh; another process (a restart) is not held to them.
+  const auto mark = std::ranges::find(senders_, tag_of(m), &SenderMark::tag);
+  const auto newest = mark != senders_.end() ? mark->timestamp_ns : forgotten_senders_ns_;
+  return m.timestamp_ns > newest ? std::nullopt : std::optional(DropReason::Replay);
 }
 
 void Peer::remember_initiation(const Initiation& m) {
-  last_initiation_timestamp_ = m.timestamp_ns;
-  recent_initiations_[recent_initiation_slot_] = m.random;
-  recent_initiation_slot_ = (recent_initiation_slot_ + 1) % recent_initiations_.size();
+  auto mark = std::ranges::find(senders_, tag_of(m), &SenderMark::tag);
+  if (mark == senders_.end()) {
+    // The oldest makes room: with -c usually one outside the window, which costs nothing.
+    mark = std::ranges::min_element(senders_, {}, &SenderMark::timestamp_ns);
+    forgotten_senders_ns_ = std::max(forgotten_senders_ns_, mark->timestamp_ns);
+    mark->tag = tag_of(m);
+  }
+  mark->timestamp_ns = m.timestamp_ns;
 }
 
 // Both ends initiated at once: the larger random wins, so only one handshake completes
@@ -68,7 +83,7 @@ bool Peer::loses_tie_break(const Initiation& m, const KeyRing::Key& key) const {
 }
 
 std::optional<Peer::ReceiveTicket> Peer::handle(const Initiation& m, const base::Endpoint& from, Now now) {
-  if (!mac_checks_.allow(now.mono)) return drop(DropReason::RateLimited);
+  if (!mac_checks_.allow(from, now.mono)) return drop(DropReason::RateLimited);
   const KeyRing::Key* key = keys_.verifying(m);
   if (!key) return drop(DropReason::BadMac);
   if (const auto stale = why_not_fresh(m, from, now)) return drop(*stale);
@@ -79,15 +94,16 @@ std::optional<Peer::ReceiveTicket> Peer::handle(const Initiation& m, const base:
     return std::nullopt;
   }
   liveness_.on_handshake_abandoned();
-  if (!handshakes_.allow(now.mono)) return drop(DropReason::RateLimited);
+  if (!handshakes_.allow(from, now.mono)) return drop(DropReason::RateLimited);
   remember_initiation(m);
-  const Random random = new_random();
+  const Random random = drawn<Random>(random_);
   const Response response = key->crypto->make_response(new_local_index(), random, m);
-  // Held aside until data proves the initiator completed it: a replayed initiation
-  // then cannot displace the session in use.
-  next_ = std::make_shared<Session>(response.sender_index, m.sender_index,
-                                    key->crypto->derive_session_keys(m.random, random, Role::Responder),
-                                    Role::Responder, now.mono, key->fingerprint);
+  // Held aside until data proves the initiator completed it, in place of the oldest held:
+  // a replayed initiation then cannot displace the session in use, nor one just answered.
+  auto& slot = *std::ranges::min_element(next_, {}, [](const auto& s) { return s ? s->created : Duration::min(); });
+  slot = std::make_shared<Session>(response.sender_index, m.sender_index,
+                                   key->crypto->derive_session_keys(m.random, random, Role::Responder),
+                                   Role::Responder, now.mono, key->fingerprint);
   queue(encode(response), from);
   counters_.add(counters_.responses_sent);
   liveness_.on_message_sent(now.mono);
@@ -96,7 +112,7 @@ std::optional<Peer::ReceiveTicket> Peer::handle(const Initiation& m, const base:
 
 std::optional<Peer::ReceiveTicket> Peer::handle(const Response& m, const base::Endpoint& from, Now now) {
   if (!liveness_.handshaking() || m.receiver_index != initiation_.sender_index) return drop(DropReason::UnknownSession);
-  if (!mac_checks_.allow(now.mono)) return drop(DropReason::RateLimited);
+  if (!mac_checks_.allow(from, now.mono)) return drop(DropReason::RateLimited);
   if (!initiation_key_.crypto->verify(m, initiation_)) return drop(DropReason::BadMac);
   previous_ = std::move(current_);
   current_ = std::make_shared<Session>(
@@ -122,16 +138,21 @@ std::optional<Peer::ReceiveTicket> Peer::handle(const DataHeader& h, const base:
 
 bool Peer::commit_data(const ReceiveTicket& ticket, const base::Endpoint& from,
                        std::size_t inner_size, Now now) {
+  // Only the newest data moves the peer: a packet lost on the way and injected later from
+  // elsewhere is delivered, but does not take the session with it.
+  const bool newest = ticket.session->replay_.advanced_by(ticket.counter);
   if (!ticket.session->replay_.accept(ticket.counter)) {
     counters_.drop(DropReason::Replay);
     return false;
   }
-  if (ticket.session == next_) {
+  const bool confirms = std::ranges::find(next_, ticket.session) != next_.end();
+  if (confirms) {
     previous_ = std::move(current_);
-    current_ = std::move(next_);
+    current_ = ticket.session;
+    next_ = {};
     handshake_completed(from, Role::Responder, now);
   }
-  if (!config_.fixed_endpoint) follow(from);
+  if (newest && (!config_.fixed_endpoint || confirms)) follow(from);
   liveness_.on_authenticated_received();
   if (inner_size == 0) {
     counters_.add(counters_.keepalives_received);
@@ -144,6 +165,8 @@ bool Peer::commit_data(const ReceiveTicket& ticket, const base::Endpoint& from,
 }
 
 void Peer::handshake_completed(const base::Endpoint& with, Role role, Now now) {
+  mac_checks_.trust(with);
+  handshakes_.trust(with);
   liveness_.on_handshake_completed(role);
   counters_.add(counters_.handshakes_completed);
   counters_.last_handshake_unix_ns.store(now.wall_ns, std::memory_order_relaxed);
@@ -184,26 +207,25 @@ void Peer::initiate(Now now) {
 }
 
 void Peer::send_initiation(Now now) {
-  // Without -c the responder wants strictly increasing timestamps, even if the wall clock
-  // stands still or steps back; with -c it wants the truth, which NTP just corrected.
-  last_sent_timestamp_ =
-      config_.max_clock_skew ? now.wall_ns : std::max(now.wall_ns, last_sent_timestamp_ + 1);
-  Random random = new_random();
+  // Strictly increasing even if the wall clock steps back: they stand still until it catches
+  // up, so they never leave a -c window they were inside.
+  last_sent_timestamp_ = std::max(now.wall_ns, last_sent_timestamp_ + 1);
+  Random random = drawn<Random>(random_);
   std::copy(instance_tag_.begin(), instance_tag_.end(), random.begin());
   initiation_key_ = keys_.for_initiation(liveness_.initiations_sent());
   initiation_ = initiation_key_.crypto->make_initiation(new_local_index(), random, last_sent_timestamp_);
-  queue(encode(initiation_), *endpoint_);
+  const base::Endpoint to = config_.fixed_endpoint.value_or(*endpoint_);
+  queue(encode(initiation_), to);
   liveness_.on_initiation_sent(now.mono);
-  events_.record(InitiationSent{*endpoint_, liveness_.initiation_retried()});
+  events_.record(InitiationSent{to, liveness_.initiation_retried()});
   counters_.add(counters_.initiations_sent);
 }
 
 bool Peer::set_fixed_endpoint(const base::Endpoint& to, Now now) {
-  if (config_.fixed_endpoint == to && endpoint_ == to) return false;
+  if (config_.fixed_endpoint == to) return false;
   config_.fixed_endpoint = to;
-  endpoint_ = to;
-  events_.record(PeerAddressChanged{to});
-  if (liveness_.on_peer_moved()) initiate(now);
+  liveness_.on_peer_moved();
+  initiate(now);
   return true;
 }
 
@@ -279,9 +301,9 @@ void Peer::run_keepalive_timers(Now now) {
 }
 
 void Peer::expire_sessions(Now now) {
-  for (auto* slot : {&current_, &previous_, &next_}) {
-    if (*slot && (*slot)->expired(now.mono)) slot->reset();
-  }
+  for_each_slot([&](std::shared_ptr<Session>& s) {
+    if (s && s->expired(now.mono)) s.reset();
+  });
 }
 
 // --- Helpers -------------------------------------------------------------------------
@@ -297,32 +319,30 @@ void PeerEvents::record(const PeerEvent& event) {
   }
 }
 
-std::shared_ptr<Session> Peer::find_session(std::uint32_t local_index) const {
-  for (const auto* slot : {&current_, &previous_, &next_}) {
-    if (*slot && (*slot)->local_index == local_index) return *slot;
-  }
-  return nullptr;
+template <class F>
+void Peer::for_each_slot(F&& f) {
+  f(current_);
+  f(previous_);
+  for (auto& s : next_) f(s);
 }
 
-std::uint32_t Peer::new_local_index() const {
+std::shared_ptr<Session> Peer::find_session(std::uint32_t local_index) {
+  std::shared_ptr<Session> found;
+  for_each_slot([&](const std::shared_ptr<Session>& s) {
+    if (s && s->local_index == local_index) found = s;
+  });
+  return found;
+}
+
+std::uint32_t Peer::new_local_index() {
   std::uint32_t index = 0;
   random_(std::span(reinterpret_cast<std::uint8_t*>(&index), sizeof index));
-  // At most four indices are in use, so this probes at most five candidates.
+  // At most 3 + kPendingSessions indices are in use, so this probes at most one more.
   auto in_use = [this](std::uint32_t i) {
     return i == 0 || (liveness_.handshaking() && initiation_.sender_index == i) || find_session(i) != nullptr;
   };
   while (in_use(index)) ++index;
   return index;
-}
-
-Random Peer::new_random() const {
-  Random r{};
-  random_(r);
-  return r;
-}
-
-bool Peer::is_own_initiation(const Initiation& m) const {
-  return std::equal(instance_tag_.begin(), instance_tag_.end(), m.random.begin());
 }
 
 }  // namespace squtun::protocol

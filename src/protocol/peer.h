@@ -17,8 +17,8 @@
 #include "protocol/key_ring.h"
 #include "protocol/liveness.h"
 #include "protocol/messages.h"
-#include "protocol/rate_limiter.h"
 #include "protocol/session.h"
+#include "protocol/source_budget.h"
 
 namespace squtun::protocol {
 
@@ -127,9 +127,10 @@ class Peer {
   // What happened since the last call, in order.
   PeerEvents take_events() { return std::exchange(events_, {}); }
 
-  // The fixed peer address (-p) changed, e.g. its host name now resolves elsewhere: sends
-  // there from now on and accepts packets only from there. A handshake under way starts
-  // again at once at the new address; sessions are kept. False if nothing changed.
+  // The fixed peer address (-p) changed, e.g. its host name now resolves elsewhere:
+  // initiations go there from now on, starting with one at once. The session in use keeps
+  // its address, as sender and as destination, until a handshake with the new address
+  // completes. False if nothing changed.
   bool set_fixed_endpoint(const base::Endpoint& to, Now now);
 
   // A reload: handshakes from now on use these keys (KeyRing), and a new one starts at once
@@ -154,7 +155,7 @@ class Peer {
   std::nullopt_t drop(DropReason reason) { counters_.drop(reason); return std::nullopt; }
   // Why an authentic initiation is not answered: ours reflected, a replay, a skewed clock.
   std::optional<DropReason> why_not_fresh(const Initiation& m, const base::Endpoint& from, Now now);
-  // Refuses later replays of m: its timestamp (without -c) and random (with -c).
+  // Refuses later replays of m, and of every older initiation of its sender process.
   void remember_initiation(const Initiation& m);
   bool loses_tie_break(const Initiation& m, const KeyRing::Key& key) const;
   void handshake_completed(const base::Endpoint& with, Role role, Now now);
@@ -168,33 +169,35 @@ class Peer {
   bool wants_rekey(const Session& s, Now now) const;
   void expire_sessions(Now now);
   void run_keepalive_timers(Now now);
-  std::uint32_t new_local_index() const;
-  std::shared_ptr<Session> find_session(std::uint32_t local_index) const;
-  Random new_random() const;
-  bool is_own_initiation(const Initiation& m) const;
+  std::uint32_t new_local_index();
+  std::shared_ptr<Session> find_session(std::uint32_t local_index);
+  template <class F> void for_each_slot(F&& f);
 
   KeyRing keys_;
   KeyRing::Key initiation_key_;  // what initiation_ was made under
   PeerConfig config_;
   Counters& counters_;
   RandomSource random_;
+  // Begins the random of every initiation we send, so one sent back to us is recognised
+  // however old it is.
+  InstanceTag instance_tag_{};
   crypto::AeadContext control_aead_;
-  RateLimiter mac_checks_;
-  RateLimiter handshakes_;
+  SourceBudget mac_checks_;
+  SourceBudget handshakes_;
 
   std::optional<base::Endpoint> endpoint_;
   std::shared_ptr<Session> current_;   // sends and receives
   std::shared_ptr<Session> previous_;  // receives stragglers after a rekey
-  std::shared_ptr<Session> next_;      // ours as responder until the first data confirms it
+  // Ours as responder until the first data in one confirms it; several, so that an initiation
+  // accepted within a round trip of another does not displace the one the initiator uses.
+  std::array<std::shared_ptr<Session>, kPendingSessions> next_{};
   Initiation initiation_;              // the one awaiting a response while handshaking
   Liveness liveness_;
-  // Begins the random of every initiation we send, so one sent back to us is recognised
-  // however old it is.
-  InstanceTag instance_tag_{};
-  std::optional<std::uint64_t> last_initiation_timestamp_;
-  // Randoms of the initiations we answered lately: the replay check under -c.
-  std::array<Random, kRecentInitiations> recent_initiations_{};
-  std::size_t recent_initiation_slot_ = 0;
+  // The newest timestamp accepted from each recent sender process, and the newest of
+  // those forgotten to make room: an unknown sender must be newer than that.
+  struct SenderMark { InstanceTag tag{}; std::uint64_t timestamp_ns = 0; };
+  std::array<SenderMark, kRememberedSenders> senders_{};
+  std::uint64_t forgotten_senders_ns_ = 0;
   std::uint64_t last_sent_timestamp_ = 0;
   std::deque<Outgoing> outgoing_;
   PeerEvents events_;

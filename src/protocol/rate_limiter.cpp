@@ -4,18 +4,17 @@
 
 namespace squtun::protocol {
 
-RateLimiter::RateLimiter(unsigned per_second, unsigned burst)
-    : per_second_(per_second), burst_(burst), tokens_(burst) {}
+TokenBucket& TokenBucket::refilled(Duration now, double per_second) {
+  if (now <= last) return *this;
+  const double elapsed = std::chrono::duration<double>(now - last).count();
+  tokens = std::min(per_second, tokens + elapsed * per_second);
+  last = now;
+  return *this;
+}
 
-bool RateLimiter::allow(Duration now) {
-  if (started_ && now > last_) {
-    const double elapsed = std::chrono::duration<double>(now - last_).count();
-    tokens_ = std::min(burst_, tokens_ + elapsed * per_second_);
-  }
-  if (!started_ || now > last_) last_ = now;
-  started_ = true;
-  if (tokens_ < 1.0) return false;
-  tokens_ -= 1.0;
+bool TokenBucket::take() {
+  if (tokens < 1.0) return false;
+  tokens -= 1.0;
   return true;
 }
 

@@ -4,19 +4,17 @@
 
 namespace squtun::protocol {
 
-// A token bucket: at most `per_second` events a second on average, in bursts of at most
-// `burst`. Pure: time comes in as an argument.
-class RateLimiter {
- public:
-  RateLimiter(unsigned per_second, unsigned burst);
-  bool allow(Duration now);
+// A token bucket's state without its rate, so a table of many buckets sharing one rate
+// costs 16 bytes a bucket. It holds at most one second's worth of tokens. Pure: time comes
+// in as an argument.
+struct TokenBucket {
+  double tokens = 0;
+  Duration last{};
 
- private:
-  const double per_second_;
-  const double burst_;
-  double tokens_;
-  Duration last_{};
-  bool started_ = false;
+  // Adds what the time since the last refill earned at `per_second`; time going backwards
+  // earns nothing, so no interval is counted twice.
+  TokenBucket& refilled(Duration now, double per_second);
+  bool take();
 };
 
 }  // namespace squtun::protocol

@@ -21,6 +21,8 @@ class ReplayWindow {
   bool check(std::uint64_t counter) const;
   // Marks counter as seen if check() allows it; returns whether it did.
   bool accept(std::uint64_t counter);
+  // Whether accepting counter would raise the highest one seen, or be the first.
+  bool advanced_by(std::uint64_t counter) const { return !any_ || counter > highest_; }
   // Highest counter accepted so far (0 if none).
   std::uint64_t highest() const { return highest_; }
 

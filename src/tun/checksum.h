@@ -52,12 +52,4 @@ constexpr std::uint16_t checksum_replace16(std::uint16_t check, std::uint16_t ol
   return checksum_finish(sum);
 }
 
-constexpr std::uint16_t checksum_replace32(std::uint16_t check, std::uint32_t old_word,
-                                           std::uint32_t new_word) {
-  check = checksum_replace16(check, static_cast<std::uint16_t>(old_word >> 16),
-                             static_cast<std::uint16_t>(new_word >> 16));
-  return checksum_replace16(check, static_cast<std::uint16_t>(old_word),
-                            static_cast<std::uint16_t>(new_word));
-}
-
 }  // namespace squtun::tun

@@ -4,27 +4,6 @@
 
 namespace squtun::tun {
 
-std::string_view split_status_name(SplitStatus status) {
-  switch (status) {
-    case SplitStatus::Ok: return "ok";
-    case SplitStatus::TooShort: return "too short";
-    case SplitStatus::NotIp: return "not IP";
-    case SplitStatus::BadIpHeader: return "bad IP header";
-    case SplitStatus::LengthMismatch: return "IP length mismatch";
-    case SplitStatus::Fragment: return "IPv4 fragment";
-    case SplitStatus::ExtensionHeaders: return "IPv6 extension headers";
-    case SplitStatus::WrongProtocol: return "not TCP or UDP";
-    case SplitStatus::BadL4Header: return "bad TCP header";
-    case SplitStatus::UnsupportedGsoType: return "unsupported gso_type";
-    case SplitStatus::HeaderMismatch: return "vnet header disagrees with packet";
-    case SplitStatus::BadGsoSize: return "bad gso_size";
-    case SplitStatus::BadChecksumOffsets: return "bad csum_start/csum_offset";
-    case SplitStatus::OutputTooSmall: return "output buffer too small";
-    case SplitStatus::kCount: break;
-  }
-  return "unknown";
-}
-
 namespace ip {
 namespace {
 

@@ -32,8 +32,6 @@ enum class SplitStatus : std::uint8_t {
   kCount,
 };
 
-std::string_view split_status_name(SplitStatus status);
-
 namespace ip {
 
 inline constexpr std::uint8_t kTcp = 6;

@@ -15,6 +15,14 @@ Run inside a test's network namespace (ip netns exec NS python3 attack.py ...), 
       daemon has bound), the payloads of the captured datagrams that match --src/--sport, in
       order.  Prints how many of each message type it sent.
 
+  cycle RECORDS --to IP:PORT --from IP:PORT [--from ...] --rate N --seconds S [--count-out FILE]
+      Send the 64-byte records of RECORDS (a file of recorded initiations, back to back)
+      round-robin, again and again, at N datagrams a second for S seconds (or until
+      SIGTERM/SIGINT); each full pass over the records is a cycle.  Successive datagrams go
+      out from the --from sources in turn, shifted by one each cycle so that every record is
+      sent from every source (raw sockets: also a port a daemon has bound, i.e. the peer's
+      own address, spoofed).  Prints a JSON summary: sent, cycles, seconds.
+
   junk --to IP:PORT --from IP:PORT [--from ...] (--all-sizes | --count N) [--seed S]
        [--pace-pid PID] [--live-index HEX --live-counter N] [--extra-handshakes N]
       Unauthentic datagrams: random bytes, and plausible squtun headers (types 1/2/3, zero
@@ -224,6 +232,36 @@ def cmd_replay(a):
         sender.send(fport, thost, tport, payload)
         sent[kind] = sent.get(kind, 0) + 1
     summary = {"sent": sum(sent.values()), "by_type": {str(k): v for k, v in sorted(sent.items())}}
+    print(json.dumps(summary))
+    if a.count_out:
+        with open(a.count_out, "w") as f:
+            json.dump(summary, f)
+
+
+def cmd_cycle(a):
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+    data = open(a.records, "rb").read()
+    records = [data[i:i + 64] for i in range(0, len(data) - 63, 64)]
+    if not records:
+        sys.exit("no 64-byte records in " + a.records)
+    thost, tport = host_port(a.to)
+    sources = [host_port(f) for f in getattr(a, "from")]
+    senders = {h: RawUdp(h) for h, _ in sources}
+    t0 = time.monotonic()
+    sent = 0
+    while not stop and time.monotonic() - t0 < a.seconds:
+        # each cycle shifts the sources by one, so every record goes out from every source
+        host, port = sources[(sent + sent // len(records)) % len(sources)]
+        senders[host].send(port, thost, tport, records[sent % len(records)])
+        sent += 1
+        ahead = sent / a.rate - (time.monotonic() - t0)
+        if ahead > 0:
+            time.sleep(ahead)
+    secs = time.monotonic() - t0
+    summary = {"records": len(records), "sent": sent, "cycles": round(sent / len(records), 2),
+               "seconds": round(secs, 3), "per_second": round(sent / secs) if secs > 0 else None}
     print(json.dumps(summary))
     if a.count_out:
         with open(a.count_out, "w") as f:
@@ -464,6 +502,15 @@ def main():
     r.add_argument("--types")
     r.add_argument("--count-out")
     r.set_defaults(func=cmd_replay)
+
+    y = sub.add_parser("cycle")
+    y.add_argument("records")
+    y.add_argument("--to", required=True)
+    y.add_argument("--from", action="append", required=True)
+    y.add_argument("--rate", type=float, required=True)
+    y.add_argument("--seconds", type=float, required=True)
+    y.add_argument("--count-out")
+    y.set_defaults(func=cmd_cycle)
 
     j = sub.add_parser("junk")
     j.add_argument("--to", required=True)

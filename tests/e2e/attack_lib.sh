@@ -95,3 +95,34 @@ ts.append(hi)
 print("%.3f" % max(b - a for a, b in zip(ts, ts[1:])))
 PYEOF
 }
+
+# drops_line_of NS PIDFILE — drops_line of the daemon's report right now
+drops_line_of() {
+  local -A _now
+  snapshot _now "$1" "$2"
+  drops_line _now
+}
+
+# nft_table NS NAME RULE — a table with one rule in the input hook of NS
+nft_table() {
+  ip netns exec "$1" nft -f - <<NFT || die "cannot install nftables table $2 in $1"
+table ip $2 {
+  chain in {
+    type filter hook input priority 0; policy accept;
+    $3
+  }
+}
+NFT
+}
+nft_drop_table() { ip netns exec "$1" nft delete table ip "$2" || die "cannot remove nftables table $2"; }
+
+# tunnel_b_then_a — passive B (ARGS_B, port 7777), then A (ARGS_A) once B listens, and a
+# first ping through the tunnel; sets PID_B and PID_A
+tunnel_b_then_a() {
+  start_daemon "$NS_B" "${ARGS_B[@]}"
+  PID_B=$DAEMON_PID
+  wait_for 10 udp_listening "$NS_B" 7777 || die "B does not listen"
+  start_daemon "$NS_A" "${ARGS_A[@]}"
+  PID_A=$DAEMON_PID
+  wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "no tunnel"
+}

@@ -34,7 +34,7 @@ require_cmd python3 ethtool
 UDPCHECK=$E2E_DIR/udpcheck.py
 [[ -f $UDPCHECK ]] || die "udpcheck.py not found beside the test ($UDPCHECK)"
 
-"$SQUTUN" --help | grep -q -- '--no-offload' ||
+[[ $("$SQUTUN" --help) == *--no-offload* ]] ||
   die "this squtun has no --no-offload option (squtun --help does not name it): the offload tests need it"
 
 declare -A IN4=([a]=10.99.0.1 [b]=10.99.0.2) IN6=([a]=fd00::1 [b]=fd00::2)       # inner

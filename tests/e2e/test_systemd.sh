@@ -9,7 +9,8 @@
 #   3. tun0.conf.example parses (`squtun --config FILE -m 1500`)
 #   4. the unit's own command lines, read from the unit file, run as systemd would run them for
 #      an instance in each of two namespaces (squtun@sqaPID, squtun@sqbPID: they share
-#      /run/squtun): ExecStartPre (root) makes the device, the drop-in gives it an address,
+#      /run/squtun): ExecStartPre (root) makes the device; a drop-in gives A its address, and
+#      B's comes from its config file through the unit's `squtun --setup-device` line;
 #      ExecStart runs squtun --config /etc/squtun/IFNAME.conf (the example, with test
 #      addresses) as an unprivileged user with no capabilities, no_new_privs and a read-only
 #      file system but for ReadWritePaths=; ping both ways, nothing logged at the default
@@ -250,10 +251,12 @@ RW_PATHS=$(unit_values "$UNIT" ReadWritePaths | sed 's/^-//')
 [[ $RW_PATHS == "$RUNSQ" ]] || die "ReadWritePaths= is '$RW_PATHS', expected only $RUNSQ (the control socket)"
 DROPIN_PRE=$(unit_values "$VERIFY_DIR/squtun@tun0.service.d/address.conf" ExecStartPre)
 
-# start_pre NS ETC IFNAME ADDR — the unit's ExecStartPre lines, then the drop-in's (the address)
+# start_pre NS ETC IFNAME ADDR — the unit's ExecStartPre lines, then the drop-in's (the
+# address); ADDR "config": no drop-in, the config file has an address line
 start_pre() {
-  local ns=$1 etc=$2 ifn=$3 addr=$4 line
-  for line in "${PRE[@]}" "${DROPIN_PRE/10.99.0.1\/30/$addr}"; do
+  local ns=$1 etc=$2 ifn=$3 addr=$4 line lines=("${PRE[@]}")
+  [[ $addr == config ]] || lines+=("${DROPIN_PRE/10.99.0.1\/30/$addr}")
+  for line in "${lines[@]}"; do
     unit_cmd "$line" "$etc" "$ifn"
     [[ $PRIVILEGED == 1 ]] || die "ExecStartPre line without '+' (needs root to make the device): $line"
     printf '### ExecStartPre in %s: %s\n' "$ns" "$CMD" >>"$E2E_LOGS/unit-commands.log"
@@ -316,7 +319,10 @@ run_unit "$NS_A" "$ETC_A" "$IF_A" 10.99.0.1/30
 PID_A=$DAEMON_PID
 LOG_A=$DAEMON_LOG
 START_A=$DAEMON_LOG_START
-run_unit "$NS_B" "$ETC_B" "$IF_B" 10.99.0.2/30
+# B's address comes from its config file, set by the unit's `squtun --setup-device` line: no
+# drop-in.
+echo "address = 10.99.0.2/30" >>"$ETC_B/$IF_B.conf"
+run_unit "$NS_B" "$ETC_B" "$IF_B" config
 PID_B=$DAEMON_PID
 LOG_B=$DAEMON_LOG
 START_B=$DAEMON_LOG_START
@@ -329,7 +335,9 @@ for end in "$NS_A $IF_A" "$NS_B $IF_B"; do
   alias=$(ip netns exec "$ns" cat "/sys/class/net/$ifn/ifalias")
   [[ $alias == "squtun@$ifn.service" ]] || die "$ifn in $ns has alias '$alias', not squtun@$ifn.service"
 done
-pass "ExecStartPre: $IF_A and $IF_B owned by $U, MTU $TUN_MTU, marked squtun@IFNAME.service; the drop-in added the address"
+ip -n "$NS_B" -4 addr show dev "$IF_B" | grep -q 'inet 10.99.0.2/30' ||
+  die "the unit's squtun --setup-device did not give $IF_B the config file's address 10.99.0.2/30"
+pass "ExecStartPre: $IF_A and $IF_B owned by $U, MTU $TUN_MTU, marked squtun@IFNAME.service; A's address from a drop-in, B's from its config file (squtun --setup-device)"
 
 wait_for 15 ns_ping "$NS_A" 10.99.0.2 || die "no ping through the tunnel run by the unit's commands within 15 s"
 for pid in "$PID_A" "$PID_B"; do

@@ -1,5 +1,5 @@
 // The config file: the input is a config file's text, turned into arguments by
-// config_arguments, parsed by parse_options alone and followed by the seed's command line,
+// config_arguments, parsed by parse_options alone and followed by SquTUN's command line,
 // and read from a file by expand_config (a memfd reached through /proc/self/fd).
 //
 // Invariants:
@@ -10,7 +10,7 @@
 //  - parse_options of those, alone and after a complete tunnel's -l -i -k, throws UsageError
 //    or returns options that run a tunnel and hold what every command line must
 //    (fuzz_options_check.h), and parse to themselves again;
-//  - with the seed's command line after the file, every value the command line gives wins;
+//  - with SquTUN's command line after the file, every value the command line gives wins;
 //  - expand_config of --config FILE (and --config=FILE), then the command line, gives the
 //    file's arguments then the command line's, or the same UsageError.
 
@@ -29,7 +29,7 @@ namespace {
 
 using namespace squtun::fuzz;
 
-// The seed's ifupdown line (packaging/interfaces.example).
+// SquTUN's ifupdown line (packaging/interfaces.example).
 const Args kSeed{"-l", "3456", "-p", "203.0.113.4", "-r", "3457", "-i", "tun0",
                  "-k", "/usr/local/etc/squtun/mytunnel.key", "-a", "59", "-c", "30"};
 

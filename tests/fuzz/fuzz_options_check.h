@@ -26,7 +26,9 @@ inline bool same_options(const Options& a, const Options& b) {
          a.key_file == b.key_file && a.keepalive_seconds == b.keepalive_seconds &&
          a.clock_skew_seconds == b.clock_skew_seconds && a.underlay_mtu == b.underlay_mtu && a.tap == b.tap &&
          a.offload == b.offload && a.foreground == b.foreground && a.pidfile == b.pidfile && a.user == b.user &&
-         a.chroot_dir == b.chroot_dir && a.verbosity == b.verbosity;
+         a.chroot_dir == b.chroot_dir && a.verbosity == b.verbosity && a.addresses == b.addresses &&
+         a.routes == b.routes && a.device_mtu == b.device_mtu && a.next_key_file == b.next_key_file &&
+         a.clamp_mss == b.clamp_mss && a.show_format == b.show_format;
 }
 
 inline bool nonempty(const std::optional<std::string>& s) { return !s || !s->empty(); }
@@ -51,6 +53,7 @@ inline void check_options(const Options& o) {
   require(in_range("keepalive", o.keepalive_seconds));
   require(!o.clock_skew_seconds || in_range("clock-skew", *o.clock_skew_seconds));
   require(o.underlay_mtu == 0 || in_range("mtu", o.underlay_mtu));
+  require(!o.device_mtu || *o.device_mtu == daemon::kAutoMtu || in_range("tun-mtu", *o.device_mtu));
   require(o.verbosity >= -1);
   require(nonempty(o.peer_host) && nonempty(o.pidfile) && nonempty(o.user) && nonempty(o.chroot_dir));
   require(!o.bind_address || net::parse_address(*o.bind_address).has_value());
@@ -74,11 +77,18 @@ inline void check_options(const Options& o) {
     case Options::Action::Show:
       require(!o.interface.empty());  // a later -i may still change it
       break;
+    case Options::Action::SetupDevice:
+      require(!o.interface.empty());
+      break;
+    case Options::Action::Fingerprint:
+      require(!o.key_file.empty());
+      break;
     case Options::Action::GenerateKey:
     case Options::Action::Help:
     case Options::Action::Version:
       break;
   }
+  require(o.show_format == Options::ShowFormat::Text || o.action == Options::Action::Show);
 }
 
 // parse_options, which may only throw UsageError (with a message); anything else escapes
@@ -125,11 +135,18 @@ inline Args command_line(const Options& o, Style style) {
   if (o.peer_host) add("peer", *o.peer_host);
   if (o.peer_port) add("peer-port", std::to_string(*o.peer_port));
   if (!o.interface.empty() && (!show || show_needs_i)) add("interface", o.interface);
-  if (!o.key_file.empty()) add("key", o.key_file);
+  if (!o.key_file.empty() && o.action != Options::Action::Fingerprint) add("key", o.key_file);
+  if (o.next_key_file) add("next-key", *o.next_key_file);
   if (o.keepalive_seconds != 0) add("keepalive", std::to_string(o.keepalive_seconds));
   if (o.clock_skew_seconds) add("clock-skew", std::to_string(*o.clock_skew_seconds));
   if (o.tap) add("tap");
   if (!o.offload) add("no-offload");
+  if (!o.clamp_mss) add("no-clamp-mss");
+  for (const auto& a : o.addresses) add("address", a.to_string());
+  for (const auto& r : o.routes) add("route", r.to_string());
+  if (o.device_mtu) add("tun-mtu", *o.device_mtu == daemon::kAutoMtu ? "auto" : std::to_string(*o.device_mtu));
+  if (o.show_format == Options::ShowFormat::Json) add("json");
+  if (o.show_format == Options::ShowFormat::Prometheus) add("prometheus");
   if (o.foreground) add("foreground");
   if (o.pidfile) add("pidfile", *o.pidfile);
   if (o.user) add("user", *o.user);
@@ -142,6 +159,8 @@ inline Args command_line(const Options& o, Style style) {
     case Options::Action::GenerateKey: add("genkey"); break;
     case Options::Action::Version: add("version"); break;
     case Options::Action::Help: add("help"); break;
+    case Options::Action::SetupDevice: add("setup-device"); break;
+    case Options::Action::Fingerprint: add("fingerprint", o.key_file); break;
     case Options::Action::Run:
     case Options::Action::Show:
     case Options::Action::PrintMtu:

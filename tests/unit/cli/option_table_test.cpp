@@ -163,34 +163,32 @@ std::set<std::string> man_config_names(const std::string& man) {
 std::set<std::string> table_config_names() {
   std::set<std::string> names;
   for (const auto& spec : option_table()) {
-    if (spec.config_file) names.insert((spec.argument.empty() ? "flag " : "value ") + std::string(spec.long_name));
+    if (spec.config_file) names.insert((spec.argument.empty() ? "flag " : "value ") + std::string(spec.config_key()));
   }
   return names;
 }
 
-// ---- The config file: a line for each option is taken as that option, or refused.
+// ---- The config file: a line named by each option's config key is taken as that option, and
+// no line sets an option the table keeps off the config file.
 Differences config_file_differences() {
   Differences differences;
   for (const auto& spec : option_table()) {
-    const std::string name(spec.long_name);
+    const std::string key(spec.config_key()), option = "--" + std::string(spec.long_name);
     const bool flag = spec.argument.empty();
+    const std::vector<std::string> expected{flag ? option : option + "=x"};
     std::vector<std::string> args;
     try {
-      args = config_arguments(name + " = " + (flag ? "yes" : "x"), "f");
+      args = config_arguments(key + " = " + (flag ? "yes" : "x"), "f");
     } catch (const UsageError&) {
-      if (spec.config_file) differences.push_back(name + ": refused in a config file, which the table allows");
-      continue;
     }
-    if (!spec.config_file) differences.push_back(name + ": taken from a config file, which the table forbids");
-    if (args != std::vector<std::string>{flag ? "--" + name : "--" + name + "=x"}) {
-      differences.push_back(name + ": a config line does not become --" + name);
-    }
+    if (spec.config_file && args != expected) differences.push_back(key + ": a config line does not become " + option);
+    if (!spec.config_file && args == expected) differences.push_back(option + ": set by a config file, which the table forbids");
   }
   return differences;
 }
 
 TEST(OptionTableTest, NamesAreUniqueSectionsTogetherAndRangesForValues) {
-  std::set<std::string_view> long_names, sections;
+  std::set<std::string_view> long_names, sections, config_keys;
   std::set<char> short_names;
   std::string_view section;
   for (const auto& spec : option_table()) {
@@ -201,6 +199,8 @@ TEST(OptionTableTest, NamesAreUniqueSectionsTogetherAndRangesForValues) {
     section = spec.section;
     EXPECT_TRUE(!spec.range || !spec.argument.empty()) << spec.long_name;
     EXPECT_EQ(find_long_option(spec.long_name), &spec);
+    EXPECT_TRUE(!spec.config_file || config_keys.insert(spec.config_key()).second) << spec.config_key();
+    EXPECT_TRUE(spec.config_name.empty() || spec.config_file) << spec.long_name << ": a config name, but no config file";
   }
   EXPECT_EQ(find_long_option("no-such-option"), nullptr);
 }
@@ -225,6 +225,13 @@ TEST(OptionTableTest, ConfigFileTakesExactlyTheSettingsTheTableAllows) {
   const Differences differences = config_file_differences();
   EXPECT_TRUE(differences.empty()) << joined(differences);
   EXPECT_GT(table_config_names().size(), 10u);
+  EXPECT_EQ(config_arguments("mtu = auto", "f"), std::vector<std::string>{"--tun-mtu=auto"});
+}
+
+TEST(OptionTableTest, ConfigFileComparisonFindsAWrongKey) {
+  EXPECT_EQ(find_config_option("mtu"), find_long_option("tun-mtu"));
+  EXPECT_EQ(find_config_option("tun-mtu"), nullptr);
+  EXPECT_EQ(find_config_option("config"), nullptr);
 }
 
 TEST(OptionTableTest, ManPageDescribesEveryOptionAsTheTableDoes) {

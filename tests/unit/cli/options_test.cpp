@@ -114,6 +114,42 @@ TEST(OptionsTest, BadMtuRefused) {
   EXPECT_NE(usage_error({"-m", "70000"}).find("-m: '70000'"), std::string::npos);
 }
 
+TEST(OptionsTest, DeviceAddressesRoutesAndMtu) {
+  const Options o = parse({"-l", "1", "-p", "198.18.0.2", "-r", "2", "-i", "t", "-k", "k", "--address", "10.99.0.1/30",
+                           "--address=fd00::1/64", "--route", "10.77.0.0/24", "--tun-mtu", "auto"});
+  ASSERT_EQ(o.addresses.size(), 2u);
+  EXPECT_EQ(o.addresses[0].to_string(), "10.99.0.1/30");
+  EXPECT_EQ(o.addresses[1].to_string(), "fd00::1/64");
+  ASSERT_EQ(o.routes.size(), 1u);
+  EXPECT_EQ(o.routes[0].to_string(), "10.77.0.0/24");
+  EXPECT_EQ(o.device_mtu, daemon::kAutoMtu);
+  EXPECT_EQ(parse({"-l", "1", "-i", "t", "-k", "k", "--tun-mtu", "1400"}).device_mtu, 1400u);
+  EXPECT_FALSE(parse({"-l", "1", "-i", "t", "-k", "k"}).device_mtu);
+}
+
+TEST(OptionsTest, BadDeviceSettingsNameOptionAndValue) {
+  EXPECT_EQ(usage_error({"--address", "10.99.0.1/33"}), "--address: '10.99.0.1/33': the prefix length must be 0 to 32");
+  EXPECT_EQ(usage_error({"--address=fd00::1/129"}), "--address: 'fd00::1/129': the prefix length must be 0 to 128");
+  EXPECT_NE(usage_error({"--address", "10.99.0.1"}).find("--address: '10.99.0.1': no /PREFIX"), std::string::npos);
+  EXPECT_NE(usage_error({"--route", "10.77.0.1/24"}).find("--route: '10.77.0.1/24': bits are set beyond"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"--route", "tun.example/24"}).find("is not an IPv4 or IPv6 address"), std::string::npos);
+  EXPECT_EQ(usage_error({"--tun-mtu", "67"}), "--tun-mtu: '67' is not auto or an MTU (68 to 65535)");
+  EXPECT_NE(usage_error({"--tun-mtu", "Auto"}).find("--tun-mtu: 'Auto'"), std::string::npos);
+  EXPECT_NE(usage_error({"-l", "1", "-i", "t", "-k", "k", "--tun-mtu", "auto"}).find("mtu auto needs -p HOST, whose path"),
+            std::string::npos);
+}
+
+TEST(OptionsTest, ConfigFileMtuIsTheDeviceMtuNotTheMinusM) {
+  const Options o = parse(config_arguments("listen = 1\ninterface = t\nkey = k\nmtu = 1380\n"
+                                           "address = 10.99.0.1/30\naddress = fd00::1/64\nroute = 10.77.0.0/24\n",
+                                           "f"));
+  EXPECT_EQ(o.action, Options::Action::Run);
+  EXPECT_EQ(o.device_mtu, 1380u);
+  EXPECT_EQ(o.addresses.size(), 2u);
+  EXPECT_EQ(o.routes.size(), 1u);
+}
+
 TEST(OptionsTest, MissingRequiredOptionsNamed) {
   EXPECT_NE(usage_error({"-i", "tun0", "-k", "k"}).find("-l"), std::string::npos);
   EXPECT_NE(usage_error({"-l", "1", "-k", "k"}).find("-i"), std::string::npos);

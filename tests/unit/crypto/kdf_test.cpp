@@ -66,21 +66,41 @@ TEST(HkdfSha256Test, DifferentLabelsGiveDifferentKeys) {
   EXPECT_TRUE(hkdf_sha256(ikm, salt, "squtun a->b") == hkdf_sha256(ikm, salt, "squtun a->b"));
 }
 
+Mac mac_of(const Key& key, const Bytes& message) { return MacKey(key).mac(message); }
+
 TEST(HmacSha256Test, MatchesRfc4231TestCase1Truncated) {
-  const Mac mac = hmac_sha256(zero_padded_key(Bytes(20, 0x0b)), bytes_of("Hi There"));
+  const Mac mac = mac_of(zero_padded_key(Bytes(20, 0x0b)), bytes_of("Hi There"));
   EXPECT_EQ(Bytes(mac.begin(), mac.end()), from_hex("b0344c61d8db38535ca8afceaf0bf12b"));
 }
 
 TEST(HmacSha256Test, MatchesRfc4231TestCase2Truncated) {
-  const Mac mac =
-      hmac_sha256(zero_padded_key(bytes_of("Jefe")), bytes_of("what do ya want for nothing?"));
+  const Mac mac = mac_of(zero_padded_key(bytes_of("Jefe")), bytes_of("what do ya want for nothing?"));
   EXPECT_EQ(Bytes(mac.begin(), mac.end()), from_hex("5bdcc146bf60754e6a042426089575c7"));
+}
+
+TEST(HmacSha256Test, MatchesRfc4231TestCase4Truncated) {
+  Bytes key;
+  for (std::uint8_t i = 1; i <= 25; ++i) key.push_back(i);
+  const Mac mac = mac_of(zero_padded_key(key), Bytes(50, 0xcd));
+  EXPECT_EQ(Bytes(mac.begin(), mac.end()), from_hex("82558a389a443c0ea4cc819899f2083a"));
 }
 
 TEST(HmacSha256Test, AcceptsAnEmptyMessage) {
   const Key key = zero_padded_key(bytes_of("k"));
-  EXPECT_TRUE(mac_equal(hmac_sha256(key, {}), hmac_sha256(key, {})));
-  EXPECT_FALSE(mac_equal(hmac_sha256(key, {}), hmac_sha256(key, bytes_of("x"))));
+  EXPECT_TRUE(mac_equal(mac_of(key, {}), mac_of(key, {})));
+  EXPECT_FALSE(mac_equal(mac_of(key, {}), mac_of(key, bytes_of("x"))));
+}
+
+// One key serves every message: a reused MacKey gives what a fresh one gives, whatever
+// came before (short and multi-block messages, the sizes handshakes use, repeats).
+TEST(HmacSha256Test, AReusedKeyGivesTheSameMacsAsFreshOnes) {
+  const Key key = zero_padded_key(Bytes(32, 0x5a));
+  MacKey reused(key);
+  for (const std::size_t size : {48, 92, 0, 200, 48, 64, 1, 92}) {
+    Bytes message(size);
+    for (std::size_t i = 0; i < size; ++i) message[i] = static_cast<std::uint8_t>(size + i);
+    EXPECT_EQ(reused.mac(message), mac_of(key, message)) << "size " << size;
+  }
 }
 
 TEST(MacEqualTest, ComparesEveryByte) {

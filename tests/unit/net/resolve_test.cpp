@@ -59,16 +59,6 @@ TEST(ResolveEndpoint, UnresolvableNameThrowsNamingTheHost) {
             "");
 }
 
-TEST(Ipv6Literal, RecognisesOnlyIpv6Addresses) {
-  EXPECT_TRUE(is_ipv6_literal("2001:2::1"));
-  EXPECT_TRUE(is_ipv6_literal("::1"));
-  EXPECT_TRUE(is_ipv6_literal("::ffff:198.18.0.1"));
-  EXPECT_FALSE(is_ipv6_literal("198.18.0.1"));
-  EXPECT_FALSE(is_ipv6_literal("localhost"));
-  EXPECT_FALSE(is_ipv6_literal("[2001:2::1]"));
-  EXPECT_FALSE(is_ipv6_literal(""));
-}
-
 TEST(ParseAddress, LiteralsOnlyNeverALookup) {
   EXPECT_EQ(parse_address("198.18.0.1", 7777), Endpoint::v4({198, 18, 0, 1}, 7777));
   EXPECT_EQ(parse_address("2001:2::1"),

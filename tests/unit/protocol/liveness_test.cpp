@@ -36,9 +36,8 @@ TEST(LivenessTest, UnansweredInitiationsCountUntilAHandshakeCompletesOrThePeerMo
   l.on_handshake_completed(Role::Responder);  // the peer's handshake; ours goes on
   EXPECT_TRUE(l.handshaking());
   EXPECT_EQ(l.on_initiation_unanswered(), 1u);
-  EXPECT_TRUE(l.on_peer_moved());
+  l.on_peer_moved();
   EXPECT_FALSE(l.handshaking());
-  EXPECT_FALSE(l.on_peer_moved());
   EXPECT_EQ(l.on_initiation_unanswered(), 1u);
   l.on_handshake_initiated(kStart);
   l.on_handshake_completed(Role::Initiator);

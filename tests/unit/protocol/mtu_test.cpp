@@ -30,6 +30,16 @@ TEST(MtuTest, SmallestUsable) {
   EXPECT_FALSE(inner_mtu(128, UnderlayFamily::V6));
 }
 
+TEST(MtuTest, OfThePathTheSmallerOfDeviceAndRoute) {
+  EXPECT_EQ(inner_mtu_of_path(1500, std::nullopt, UnderlayFamily::V4, Payload::IpPacket), 1440u);
+  EXPECT_EQ(inner_mtu_of_path(1500, std::nullopt, UnderlayFamily::V6, Payload::IpPacket), 1420u);
+  EXPECT_EQ(inner_mtu_of_path(1500, 1400, UnderlayFamily::V4, Payload::IpPacket), 1340u);
+  EXPECT_EQ(inner_mtu_of_path(1400, 9000, UnderlayFamily::V4, Payload::IpPacket), 1340u);
+  EXPECT_EQ(inner_mtu_of_path(9000, std::nullopt, UnderlayFamily::V6, Payload::EthernetFrame), 8906u);
+  EXPECT_FALSE(inner_mtu_of_path(1500, 100, UnderlayFamily::V4, Payload::IpPacket));
+  EXPECT_FALSE(inner_mtu_of_path(0, std::nullopt, UnderlayFamily::V6, Payload::IpPacket));
+}
+
 TEST(MtuTest, TooSmall) {
   for (std::size_t mtu : {0u, 1u, 59u, 60u, 67u, 68u, 80u, 100u}) {
     EXPECT_FALSE(inner_mtu(mtu, UnderlayFamily::V4)) << mtu;

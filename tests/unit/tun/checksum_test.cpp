@@ -82,7 +82,9 @@ TEST(ChecksumTest, IncrementalUpdatesMatchRecomputation) {
     const std::uint32_t new_word = static_cast<std::uint32_t>(rng());
     for (int i = 0; i < 4; ++i) data[8 + i] = static_cast<std::uint8_t>(new_word >> (24 - 8 * i));
     const std::uint16_t after = internet_checksum(data);
-    const std::uint16_t updated = checksum_replace32(before, old_word, new_word);
+    const std::uint16_t updated = checksum_replace16(
+        checksum_replace16(before, static_cast<std::uint16_t>(old_word >> 16), static_cast<std::uint16_t>(new_word >> 16)),
+        static_cast<std::uint16_t>(old_word), static_cast<std::uint16_t>(new_word));
     // 0x0000 and 0xffff are the same ones'-complement number.
     EXPECT_EQ(checksum_fold(static_cast<std::uint16_t>(~updated)),
               checksum_fold(static_cast<std::uint16_t>(~after)));

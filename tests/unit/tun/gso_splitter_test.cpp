@@ -304,14 +304,5 @@ TEST(GsoSplitterTest, OutputTooSmallIsDistinct) {
   EXPECT_EQ(split_all(splitter, 1040).size(), 3u);
 }
 
-TEST(GsoSplitterTest, StatusNamesAreDistinct) {
-  for (std::size_t i = 0; i < static_cast<std::size_t>(SplitStatus::kCount); ++i) {
-    for (std::size_t j = 0; j < i; ++j) {
-      EXPECT_NE(split_status_name(static_cast<SplitStatus>(i)),
-                split_status_name(static_cast<SplitStatus>(j)));
-    }
-  }
-}
-
 }  // namespace
 }  // namespace squtun::tun
