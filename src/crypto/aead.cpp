@@ -59,8 +59,7 @@ bool AeadContext::Keyed::run(const AeadKey& key, std::uint64_t counter,
   EVP_CIPHER_CTX* c = ctx.get();
   std::array<std::uint8_t, 12> nonce{};
   base::store_le(nonce.data() + 4, counter);  // after four zero bytes
-  // Sealing names no tag going in (which OpenSSL takes as "tag length only") and reads the
-  // tag out through the same parameter.
+  // Sealing passes no tag in (OpenSSL takes that as the length only) and reads it out after.
   std::array<OSSL_PARAM, 3> params{
       octets(OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED, nonce.data(), nonce.size()),
       octets(OSSL_CIPHER_PARAM_AEAD_TAG, enc ? nullptr : tag, kAeadTagSize),

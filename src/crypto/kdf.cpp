@@ -60,9 +60,8 @@ Key hkdf_sha256(std::span<const std::uint8_t> ikm, std::span<const std::uint8_t>
   if (!salt.empty()) params[count++] = octet_param(OSSL_KDF_PARAM_SALT, salt);
   params[count] = OSSL_PARAM_construct_end();
   Key key;
-  if (EVP_KDF_derive(ctx.get(), key.data(), key.size(), params.data()) != 1) {
+  if (EVP_KDF_derive(ctx.get(), key.data(), key.size(), params.data()) != 1)
     fail("HKDF-SHA256 derivation");
-  }
   return key;
 }
 
