@@ -157,7 +157,7 @@ use_binary "$BUILD_DIR/squtun"
 MICRO=""
 MICRO_WHY=""
 if grep -qs '/squtun_micro_bench.dir$' "$BUILD_DIR/CMakeFiles/TargetDirectories.txt"; then
-  if cmake --build "$BUILD_DIR" -j"$(nproc)" --target squtun_micro_bench >>"$E2E_LOGS/build.log" 2>&1; then
+  if cmake --build "$BUILD_DIR" -j"$(nproc)" --target squtun_micro_bench squtun_aead_bench >>"$E2E_LOGS/build.log" 2>&1; then
     MICRO=$BUILD_DIR/bench/squtun_micro_bench
   else
     tail -n 30 "$E2E_LOGS/build.log" >&2
@@ -468,6 +468,14 @@ if [[ -n $MICRO ]]; then
     tail -n 10 "$E2E_LOGS/micro.log" >&2
     MICRO_WHY="squtun_micro_bench failed"
   fi
+fi
+# seal and open next to `openssl speed -evp chacha20-poly1305`, all in one run; its table as printed
+AEAD_LOG=${OUT%.tsv}.aead.txt
+if [[ -n $MICRO ]] && timeout 600 "$BUILD_DIR/bench/squtun_aead_bench" --seconds 1 \
+  --rounds "$( ((QUICK)) && echo 1 || echo 3)" >"$AEAD_LOG" 2>&1; then
+  mapfile -t -O "${#MICRO_LINES[@]}" MICRO_LINES <"$AEAD_LOG"
+else
+  MICRO_LINES+=("squtun_aead_bench: n/a, see $AEAD_LOG")
 fi
 [[ -n $MICRO_WHY ]] && MICRO_LINES+=("n/a: $MICRO_WHY")
 

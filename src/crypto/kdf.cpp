@@ -47,9 +47,7 @@ Key hkdf_sha256(std::span<const std::uint8_t> ikm, std::span<const std::uint8_t>
                 std::string_view info) {
   const KdfPtr kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr));
   const KdfCtxPtr ctx(kdf ? EVP_KDF_CTX_new(kdf.get()) : nullptr);
-  if (!ctx) {
-    fail("cannot set up HKDF-SHA256");
-  }
+  if (!ctx) fail("cannot set up HKDF-SHA256");
   const std::span<const std::uint8_t> info_bytes(reinterpret_cast<const std::uint8_t*>(info.data()),
                                                  info.size());
   std::array<OSSL_PARAM, 5> params;
@@ -62,9 +60,8 @@ Key hkdf_sha256(std::span<const std::uint8_t> ikm, std::span<const std::uint8_t>
   if (!salt.empty()) params[count++] = octet_param(OSSL_KDF_PARAM_SALT, salt);
   params[count] = OSSL_PARAM_construct_end();
   Key key;
-  if (EVP_KDF_derive(ctx.get(), key.data(), key.size(), params.data()) != 1) {
+  if (EVP_KDF_derive(ctx.get(), key.data(), key.size(), params.data()) != 1)
     fail("HKDF-SHA256 derivation");
-  }
   return key;
 }
 

@@ -19,11 +19,8 @@ class Secret {
   explicit Secret(std::span<const std::uint8_t, N> bytes) {
     std::copy(bytes.begin(), bytes.end(), bytes_.begin());
   }
-  Secret(const Secret& other) : bytes_(other.bytes_) {}
-  Secret& operator=(const Secret& other) {
-    bytes_ = other.bytes_;
-    return *this;
-  }
+  Secret(const Secret& other) = default;
+  Secret& operator=(const Secret& other) = default;
   ~Secret() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
 
   std::uint8_t* data() { return bytes_.data(); }

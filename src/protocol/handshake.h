@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include "crypto/aead.h"
 #include "crypto/kdf.h"
 #include "crypto/secret.h"
 #include "protocol/messages.h"
@@ -12,8 +13,8 @@ enum class Role { Initiator, Responder };
 
 // One direction's key each way, as seen from one end.
 struct SessionKeys {
-  crypto::Key send;
-  crypto::Key receive;
+  crypto::AeadKey send;
+  crypto::AeadKey receive;
 };
 
 // The handshake's cryptography, derived once from the pre-shared key. Pure: randoms and

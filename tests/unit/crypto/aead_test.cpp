@@ -1,13 +1,14 @@
 #include "crypto/aead.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace squtun::crypto {
 namespace {
@@ -216,11 +217,98 @@ TEST_F(AeadTest, RefusesPartiallyOverlappingBuffers) {
   EXPECT_FALSE(aead_.seal(key_, 0, aad_, input, shifted_out));
 }
 
+// What a context that never held any other key makes of the same input.
+Bytes sealed_by_fresh_context(const AeadKey& key, std::uint64_t counter, const Bytes& aad,
+                              const Bytes& plaintext) {
+  AeadContext fresh;
+  Bytes out(plaintext.size() + kAeadTagSize);
+  EXPECT_TRUE(fresh.seal(key, counter, aad, plaintext, out));
+  return out;
+}
+
+TEST_F(AeadTest, AlternatingKeysSealUnderEachKey) {
+  const AeadKey first(patterned_key(1));
+  const AeadKey second(patterned_key(2));
+  for (std::uint64_t counter = 0; counter < 4; ++counter) {
+    for (const AeadKey* key : {&first, &second}) {
+      Bytes out(plaintext_.size() + kAeadTagSize);
+      ASSERT_TRUE(aead_.seal(*key, counter, aad_, plaintext_, out));
+      EXPECT_EQ(out, sealed_by_fresh_context(*key, counter, aad_, plaintext_));
+    }
+  }
+}
+
+TEST_F(AeadTest, AlternatingKeysOpenOnlyWhatEachKeySealed) {
+  const AeadKey first(patterned_key(1));
+  const AeadKey second(patterned_key(2));
+  Bytes opened(plaintext_.size());
+  for (std::uint64_t counter = 0; counter < 3; ++counter) {
+    for (const AeadKey* key : {&first, &second}) {
+      const Bytes sealed = sealed_by_fresh_context(*key, counter, aad_, plaintext_);
+      ASSERT_TRUE(aead_.open(*key, counter, aad_, sealed, opened)) << "counter " << counter;
+      EXPECT_EQ(opened, plaintext_);
+    }
+  }
+  const Bytes by_first = sealed_by_fresh_context(first, 8, aad_, plaintext_);
+  EXPECT_FALSE(aead_.open(second, 8, aad_, by_first, opened));
+  EXPECT_TRUE(aead_.open(first, 8, aad_, by_first, opened));
+  EXPECT_FALSE(aead_.open(second, 8, aad_, by_first, opened));
+}
+
+// The RFC's vector again, on a context that already sealed and opened under the same key.
+TEST_F(AeadTest, MatchesRfc8439KnownAnswerWithTheKeyAlreadyInPlace) {
+  const AeadKey key(key_from_hex(kRfcKey));
+  const Bytes sealed = rfc_sealed();
+  Bytes out(sealed.size());
+  Bytes opened(sealed.size() - kAeadTagSize);
+  ASSERT_TRUE(aead_.seal(key, 1, aad_, plaintext_, out));
+  ASSERT_TRUE(aead_.open(key, kRfcCounter, from_hex(kRfcAad), sealed, opened));
+  ASSERT_TRUE(aead_.seal(key, kRfcCounter, from_hex(kRfcAad), from_hex(kRfcPlaintext), out));
+  EXPECT_EQ(out, sealed);
+  ASSERT_TRUE(aead_.open(key, kRfcCounter, from_hex(kRfcAad), sealed, opened));
+  EXPECT_EQ(opened, from_hex(kRfcPlaintext));
+}
+
+TEST_F(AeadTest, SealAndOpenOnOneContextKeepTheirOwnKeys) {
+  const AeadKey sending(patterned_key(3));
+  const AeadKey receiving(patterned_key(4));
+  const Bytes incoming = sealed_by_fresh_context(receiving, 2, aad_, plaintext_);
+  for (std::uint64_t counter = 0; counter < 3; ++counter) {
+    Bytes out(plaintext_.size() + kAeadTagSize);
+    ASSERT_TRUE(aead_.seal(sending, counter, aad_, plaintext_, out));
+    EXPECT_EQ(out, sealed_by_fresh_context(sending, counter, aad_, plaintext_));
+    Bytes opened(plaintext_.size());
+    ASSERT_TRUE(aead_.open(receiving, 2, aad_, incoming, opened));
+    EXPECT_EQ(opened, plaintext_);
+  }
+}
+
+// A key that takes the place (and the address) of one the context holds is still a new key.
+TEST_F(AeadTest, NewKeyAtTheAddressOfAnOldOneIsUsed) {
+  std::optional<AeadKey> slot(std::in_place, patterned_key(5));
+  Bytes out(plaintext_.size() + kAeadTagSize);
+  ASSERT_TRUE(aead_.seal(*slot, 1, aad_, plaintext_, out));
+  const AeadKey* old_address = &*slot;
+  slot.reset();
+  slot.emplace(patterned_key(6));
+  ASSERT_EQ(&*slot, old_address);
+  ASSERT_TRUE(aead_.seal(*slot, 1, aad_, plaintext_, out));
+  EXPECT_EQ(out, sealed_by_fresh_context(AeadKey(patterned_key(6)), 1, aad_, plaintext_));
+}
+
+TEST_F(AeadTest, CopiesOfAKeyShareItsIdentityAndNewKeysDoNot) {
+  const AeadKey key(patterned_key(7));
+  const AeadKey copy = key;
+  EXPECT_EQ(copy.id, key.id);
+  EXPECT_NE(AeadKey(key.key).id, key.id);
+}
+
 TEST_F(AeadTest, MovedFromContextRefusesWork) {
   AeadContext moved_to = std::move(aead_);
   Bytes out(plaintext_.size() + kAeadTagSize);
   EXPECT_TRUE(moved_to.seal(key_, 0, aad_, plaintext_, out));
   EXPECT_FALSE(aead_.seal(key_, 0, aad_, plaintext_, out));  // NOLINT(bugprone-use-after-move)
+  EXPECT_FALSE(aead_.open(key_, 0, aad_, out, out));
 }
 
 }  // namespace

@@ -137,13 +137,13 @@ TEST_F(HandshakeTest, SessionKeysMatchCrosswise) {
   const Random rr = patterned_random(6);
   const SessionKeys ik = initiator.derive_session_keys(ri, rr, Role::Initiator);
   const SessionKeys rk = responder.derive_session_keys(ri, rr, Role::Responder);
-  EXPECT_TRUE(ik.send == rk.receive);
-  EXPECT_TRUE(ik.receive == rk.send);
-  EXPECT_FALSE(ik.send == ik.receive);
-  EXPECT_FALSE(rk.send == rk.receive);
+  EXPECT_TRUE(ik.send.key == rk.receive.key);
+  EXPECT_TRUE(ik.receive.key == rk.send.key);
+  EXPECT_FALSE(ik.send.key == ik.receive.key);
+  EXPECT_FALSE(rk.send.key == rk.receive.key);
   // The session keys are not the PSK either.
-  EXPECT_FALSE(ik.send == patterned_key(1));
-  EXPECT_FALSE(ik.receive == patterned_key(1));
+  EXPECT_FALSE(ik.send.key == patterned_key(1));
+  EXPECT_FALSE(ik.receive.key == patterned_key(1));
 }
 
 TEST_F(HandshakeTest, DifferentRandomsGiveDifferentKeys) {
@@ -154,19 +154,19 @@ TEST_F(HandshakeTest, DifferentRandomsGiveDifferentKeys) {
   const SessionKeys other_r = initiator.derive_session_keys(ri, patterned_random(7), Role::Initiator);
   const SessionKeys swapped = initiator.derive_session_keys(rr, ri, Role::Initiator);
   for (const SessionKeys* k : {&other_i, &other_r, &swapped}) {
-    EXPECT_FALSE(k->send == base.send);
-    EXPECT_FALSE(k->receive == base.receive);
-    EXPECT_FALSE(k->send == base.receive);
-    EXPECT_FALSE(k->receive == base.send);
+    EXPECT_FALSE(k->send.key == base.send.key);
+    EXPECT_FALSE(k->receive.key == base.receive.key);
+    EXPECT_FALSE(k->send.key == base.receive.key);
+    EXPECT_FALSE(k->receive.key == base.send.key);
   }
   // A single bit of either random matters.
   Random ri2 = ri;
   ri2[0] ^= 1;
-  EXPECT_FALSE(initiator.derive_session_keys(ri2, rr, Role::Initiator).send == base.send);
+  EXPECT_FALSE(initiator.derive_session_keys(ri2, rr, Role::Initiator).send.key == base.send.key);
   // Same inputs, same keys (deterministic).
-  EXPECT_TRUE(initiator.derive_session_keys(ri, rr, Role::Initiator).send == base.send);
+  EXPECT_TRUE(initiator.derive_session_keys(ri, rr, Role::Initiator).send.key == base.send.key);
   // A different PSK gives different keys for the same randoms.
-  EXPECT_FALSE(stranger.derive_session_keys(ri, rr, Role::Initiator).send == base.send);
+  EXPECT_FALSE(stranger.derive_session_keys(ri, rr, Role::Initiator).send.key == base.send.key);
 }
 
 }  // namespace
