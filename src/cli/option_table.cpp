@@ -140,7 +140,7 @@ const OptionSpec kOptions[] = {
      "starts squtun unprivileged, which then leaves them be)"},
     {"fingerprint", '\0', "FILE", {}, kActions, kCommandLineOnly, kRestart,
      [](auto& o, auto& g) {
-       o.key_file = g.value;
+       store_nonempty<&Options::key_file>(o, g);
        o.action = Action::Fingerprint;
      },
      "print the fingerprint of the key file FILE (8 hex digits, as the\n"

@@ -250,5 +250,13 @@ TEST(OptionsShowTest, ShowTakesTheInterface) {
   EXPECT_THROW(parse_options(missing), UsageError);
 }
 
+TEST(OptionsTest, FingerprintTakesAKeyFileAndNoEmptyValue) {
+  const Options o = parse({"--fingerprint", "site.key"});
+  EXPECT_EQ(o.action, Options::Action::Fingerprint);
+  EXPECT_EQ(o.key_file, "site.key");
+  // Found by fuzz_options: the empty value went through and left no key file to read.
+  EXPECT_THROW(parse({"--fingerprint", ""}), UsageError);
+}
+
 }  // namespace
 }  // namespace squtun::cli
