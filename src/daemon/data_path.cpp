@@ -23,8 +23,8 @@ namespace {
 // opened and sent. Enough that 16 workers each find a chunk.
 constexpr std::size_t kPipelineSlots = 4;
 
-constexpr int kTickMilliseconds =
-    static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(protocol::kTimerGranularity).count());
+constexpr int kTickMilliseconds = static_cast<int>(
+    std::chrono::duration_cast<std::chrono::milliseconds>(protocol::kTimerGranularity).count());
 
 }  // namespace
 
@@ -43,15 +43,19 @@ void Tunnel::build_pipelines() {
   out_.slots = std::vector<OutboundSlot>(slots);
   in_.slots.reserve(slots);
   for (std::size_t i = 0; i < slots; ++i) in_.slots.emplace_back(inbound_capacity);
-  out_.aead.resize(std::max<std::size_t>(workers_, 1));
-  in_.aead.resize(std::max<std::size_t>(workers_, 1));
+  out_.aead.resize(workers_ + 1);  // the last for the reading thread
+  in_.aead.resize(workers_ + 1);
   writer_.emplace(tun_, counters_, in_.slots.front().batch.max_count());
   out_.pipeline.emplace(
-      slots, workers_, [this](auto w, auto s, auto first, auto end) { seal_packets(w, s, first, end); },
-      [this](auto s) { send_sealed(s); }, [this](auto error) { data_path_failed("outbound", error); });
+      "seal", slots, workers_,
+      [this](auto w, auto s, auto first, auto end) { seal_packets(w, s, first, end); },
+      [this](auto s) { send_sealed(s); },
+      [this](auto error) { data_path_failed("outbound", error); });
   in_.pipeline.emplace(
-      slots, workers_, [this](auto w, auto s, auto first, auto end) { open_packets(w, s, first, end); },
-      [this](auto s) { deliver_opened(s); }, [this](auto error) { data_path_failed("inbound", error); });
+      "open", slots, workers_,
+      [this](auto w, auto s, auto first, auto end) { open_packets(w, s, first, end); },
+      [this](auto s) { deliver_opened(s); },
+      [this](auto error) { data_path_failed("inbound", error); });
 }
 
 // --- TUN -> seal -> UDP ---------------------------------------------------------------
@@ -59,7 +63,8 @@ void Tunnel::build_pipelines() {
 void Tunnel::outbound_loop() {
   StagedPackets staged(counters_);
   TunReader reader(tun_, counters_);
-  std::array<pollfd, 3> fds{{{tun_.fd(), POLLIN, 0}, {stop_event_.get(), POLLIN, 0}, {session_up_.get(), POLLIN, 0}}};
+  std::array<pollfd, 3> fds{
+      {{tun_.fd(), POLLIN, 0}, {stop_event_.get(), POLLIN, 0}, {session_up_.get(), POLLIN, 0}}};
   while (!stopping_) {
     if (poll(fds.data(), fds.size(), -1) <= 0 || stopping_) continue;
     if (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {  // deleted: POLLERR for good
@@ -71,7 +76,8 @@ void Tunnel::outbound_loop() {
       const auto slot = out_.pipeline->acquire();
       if (!slot) continue;
       net::DatagramBatch& batch = out_.slots[*slot].batch;
-      if (read(session_up_.get(), &events, sizeof events) > 0 && staged.release(batch, current_time().mono) > 0) {
+      if (read(session_up_.get(), &events, sizeof events) > 0 &&
+          staged.release(batch, current_time().mono) > 0) {
         if (const auto unsent = publish_outbound(*slot)) counters_.drop(*unsent, batch.count());
       }
     }
@@ -80,7 +86,8 @@ void Tunnel::outbound_loop() {
       net::DatagramBatch& batch = out_.slots[*slot].batch;
       for (std::size_t i = 0; mss_clamp_ && i < batch.count(); ++i)
         mss_clamp_->apply(batch.slot(i).subspan(kDataHeaderSize, batch.length(i)));
-      if (const auto unsent = publish_outbound(*slot)) staged.hold(batch, current_time().mono, *unsent);
+      if (const auto unsent = publish_outbound(*slot))
+        staged.hold(batch, current_time().mono, *unsent);
     }
     send_control_messages();
   }
@@ -100,12 +107,14 @@ std::optional<DropReason> Tunnel::publish_outbound(std::size_t slot) {
   return std::nullopt;
 }
 
-void Tunnel::seal_packets(std::size_t worker, std::size_t slot, std::size_t first, std::size_t end) {
+void Tunnel::seal_packets(std::size_t worker, std::size_t slot, std::size_t first,
+                          std::size_t end) {
   OutboundSlot& s = out_.slots[slot];
   for (std::size_t i = first; i < end; ++i) {
     auto datagram = s.batch.slot(i);
-    const std::size_t sealed = protocol::seal_packet(out_.aead[worker], *s.ticket->session, s.ticket->first_counter + i,
-                                                     datagram.subspan(kDataHeaderSize, s.batch.length(i)), datagram);
+    const std::size_t sealed =
+        protocol::seal_packet(out_.aead[worker], *s.ticket->session, s.ticket->first_counter + i,
+                              datagram.subspan(kDataHeaderSize, s.batch.length(i)), datagram);
     if (sealed == 0) return s.seal_failed.store(true, std::memory_order_relaxed);
     s.batch.length(i) = sealed;
     s.batch.endpoint(i) = s.ticket->to;
@@ -137,10 +146,12 @@ void Tunnel::inbound_loop() {
     const int timeout = static_cast<int>(std::max<std::int64_t>(0, until_tick.count()));
     // poll ignores a negative fd: without a name to look up there is none.
     const int lookup_fd = resolver_ && !resolver_->gone() ? resolver_->fd() : -1;
-    std::array<pollfd, 3> fds{{{socket_.fd(), POLLIN, 0}, {stop_event_.get(), POLLIN, 0}, {lookup_fd, POLLIN, 0}}};
+    std::array<pollfd, 3> fds{
+        {{socket_.fd(), POLLIN, 0}, {stop_event_.get(), POLLIN, 0}, {lookup_fd, POLLIN, 0}}};
     const int ready = poll(fds.data(), fds.size(), timeout);
     if (stopping_) break;
-    const auto slot = ready > 0 && (fds[0].revents & POLLIN) ? in_.pipeline->acquire() : std::nullopt;
+    const auto slot =
+        ready > 0 && (fds[0].revents & POLLIN) ? in_.pipeline->acquire() : std::nullopt;
     if (slot && socket_.receive(in_.slots[*slot].batch)) {
       admit_datagrams(in_.slots[*slot]);
       in_.pipeline->publish(*slot, in_.slots[*slot].batch.count());
@@ -161,17 +172,20 @@ void Tunnel::admit_datagrams(InboundSlot& slot) {
   counters_.drop(DropReason::Malformed, batch.dropped());
   const protocol::Now now = current_time();
   with_peer([&](protocol::Peer& peer) {
-    for (std::size_t i = 0; i < batch.count(); ++i) slot.tickets[i] = peer.receive(batch.datagram(i), batch.endpoint(i), now);
+    for (std::size_t i = 0; i < batch.count(); ++i)
+      slot.tickets[i] = peer.receive(batch.datagram(i), batch.endpoint(i), now);
   });
 }
 
-void Tunnel::open_packets(std::size_t worker, std::size_t slot, std::size_t first, std::size_t end) {
+void Tunnel::open_packets(std::size_t worker, std::size_t slot, std::size_t first,
+                          std::size_t end) {
   InboundSlot& s = in_.slots[slot];
   for (std::size_t i = first; i < end; ++i) {
     auto& ticket = s.tickets[i];
     if (!ticket) continue;
     auto message = s.batch.datagram(i);
-    const auto inner = protocol::open_packet(in_.aead[worker], *ticket->session, message, message.subspan(kDataHeaderSize));
+    const auto inner = protocol::open_packet(in_.aead[worker], *ticket->session, message,
+                                             message.subspan(kDataHeaderSize));
     if (inner) {
       s.inner_sizes[i] = *inner;
     } else {
@@ -187,7 +201,9 @@ void Tunnel::deliver_opened(std::size_t slot) {
   const protocol::Now now = current_time();
   with_peer([&](protocol::Peer& peer) {
     for (std::size_t i = 0; i < n; ++i) {
-      if (s.tickets[i] && !peer.commit_data(*s.tickets[i], s.batch.endpoint(i), s.inner_sizes[i], now)) s.tickets[i].reset();
+      if (s.tickets[i] &&
+          !peer.commit_data(*s.tickets[i], s.batch.endpoint(i), s.inner_sizes[i], now))
+        s.tickets[i].reset();
     }
   });
   for (std::size_t i = 0; i < n; ++i) {

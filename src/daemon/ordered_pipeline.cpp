@@ -1,22 +1,27 @@
 #include "daemon/ordered_pipeline.h"
 
+#include <pthread.h>
+
 #include <algorithm>
+#include <string>
 
 namespace squtun::daemon {
 
 namespace {
 
-// Small enough that every worker gets a share of a batch, large enough that the lock is
+// Small enough that every thread gets a share of a batch, large enough that the lock is
 // taken once per several packets, not per packet.
 constexpr std::size_t kMinChunk = 4;
+constexpr std::size_t kMaxThreadName = 15;  // the kernel's limit
 
-std::size_t chunk_size(std::size_t items, std::size_t workers) {
-  return std::max(kMinChunk, (items + 2 * workers - 1) / (2 * workers));
+std::size_t chunk_size(std::size_t items, std::size_t threads) {
+  return std::max(kMinChunk, (items + 2 * threads - 1) / (2 * threads));
 }
 
 }  // namespace
 
-OrderedPipeline::OrderedPipeline(std::size_t slots, std::size_t workers, Work work, Finish finish, Failed failed)
+OrderedPipeline::OrderedPipeline(const char* worker_name, std::size_t slots, std::size_t workers,
+                                 Work work, Finish finish, Failed failed)
     : work_(std::move(work)),
       finish_(std::move(finish)),
       failed_(std::move(failed)),
@@ -24,53 +29,56 @@ OrderedPipeline::OrderedPipeline(std::size_t slots, std::size_t workers, Work wo
       slot_claimed_(slots),
       slot_done_(slots),
       slot_chunk_(slots) {
-  if (workers == 0) return;
   workers_.reserve(workers);
-  for (std::size_t w = 0; w < workers; ++w) workers_.emplace_back([this, w] { work_loop(w); });
-  finisher_ = std::thread([this] { finish_loop(); });
+  for (std::size_t w = 0; w < workers; ++w) {
+    workers_.emplace_back([this, w] { work_loop(w); });
+    // Named by the thread that creates them: a thread naming itself could already be under
+    // the seccomp filter, which forbids it.
+    const std::string name = worker_name + std::to_string(w + 1);
+    pthread_setname_np(workers_.back().native_handle(), name.substr(0, kMaxThreadName).c_str());
+  }
 }
 
 OrderedPipeline::~OrderedPipeline() {
   stop();
   for (auto& worker : workers_) worker.join();
-  if (finisher_.joinable()) finisher_.join();
 }
 
 std::optional<std::size_t> OrderedPipeline::acquire() {
-  std::unique_lock lock(mutex_);
+  Lock lock(mutex_);
   slot_free_.wait(lock, [this] { return stopping_ || published_ - finished_ < slots(); });
   if (stopping_) return std::nullopt;
   return published_ % slots();
 }
 
 void OrderedPipeline::publish(std::size_t slot, std::size_t items) {
-  if (workers_.empty()) {
-    if (items > 0) work_(0, slot, 0, items);
-    return finish_(slot);
-  }
-  {
-    std::lock_guard lock(mutex_);
-    slot_items_[slot] = items;
-    slot_claimed_[slot] = 0;
-    slot_done_[slot] = 0;
-    slot_chunk_[slot] = chunk_size(items, workers_.size());
-    ++published_;
-  }
-  if (items > slot_chunk_[slot]) {
-    work_ready_.notify_all();
-  } else if (items > 0) {
+  Lock lock(mutex_);
+  slot_items_[slot] = items;
+  slot_claimed_[slot] = 0;
+  slot_done_[slot] = 0;
+  slot_chunk_[slot] = chunk_size(items, workers() + 1);
+  ++published_;
+  // One worker per chunk beyond the one this thread takes first.
+  for (std::size_t c = slot_chunk_[slot]; c < items && c / slot_chunk_[slot] <= workers();
+       c += slot_chunk_[slot])
     work_ready_.notify_one();
+  try {
+    help(lock, workers());
+    finish_done(lock);  // an empty batch, or one the workers completed meanwhile
+  } catch (...) {
+    stop_locked();
+    throw;
   }
-  batch_done_.notify_one();  // an empty batch is done at once
 }
 
 void OrderedPipeline::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
+  Lock lock(mutex_);
+  stop_locked();
+}
+
+void OrderedPipeline::stop_locked() {
+  stopping_ = true;
   work_ready_.notify_all();
-  batch_done_.notify_all();
   slot_free_.notify_all();
 }
 
@@ -91,45 +99,56 @@ bool OrderedPipeline::oldest_done() const {
   return finished_ < published_ && slot_done_[slot] == slot_items_[slot];
 }
 
-void OrderedPipeline::work_loop(std::size_t worker) {
-  std::unique_lock lock(mutex_);
-  while (true) {
-    std::optional<Chunk> chunk;
-    work_ready_.wait(lock, [&] { return stopping_ || (chunk = claim_chunk()); });
-    if (stopping_) return;
+void OrderedPipeline::help(Lock& lock, std::size_t worker) {
+  while (!stopping_) {
+    const std::optional<Chunk> chunk = claim_chunk();
+    if (!chunk) return;
     lock.unlock();
     try {
       work_(worker, chunk->slot, chunk->first, chunk->end);
     } catch (...) {
-      return fail(std::current_exception());
+      lock.lock();
+      throw;
     }
     lock.lock();
     slot_done_[chunk->slot] += chunk->end - chunk->first;
-    if (chunk->slot == finished_ % slots() && oldest_done()) batch_done_.notify_one();
+    finish_done(lock);
   }
 }
 
-void OrderedPipeline::finish_loop() {
-  std::unique_lock lock(mutex_);
-  while (true) {
-    batch_done_.wait(lock, [this] { return stopping_ || oldest_done(); });
-    if (stopping_) return;
+void OrderedPipeline::finish_done(Lock& lock) {
+  if (finishing_) return;  // that thread also finishes what became done meanwhile
+  finishing_ = true;
+  while (!stopping_ && oldest_done()) {
     const std::size_t slot = finished_ % slots();
     lock.unlock();
     try {
       finish_(slot);
     } catch (...) {
-      return fail(std::current_exception());
+      lock.lock();
+      finishing_ = false;
+      throw;
     }
     lock.lock();
     ++finished_;
     slot_free_.notify_one();
   }
+  finishing_ = false;
 }
 
-void OrderedPipeline::fail(std::exception_ptr error) {
-  stop();
-  failed_(error);
+void OrderedPipeline::work_loop(std::size_t worker) {
+  Lock lock(mutex_);
+  while (!stopping_) {
+    work_ready_.wait(lock, [this] { return stopping_ || claiming_ < published_; });
+    try {
+      help(lock, worker);
+    } catch (...) {
+      stop_locked();
+      lock.unlock();
+      failed_(std::current_exception());
+      return;
+    }
+  }
 }
 
 }  // namespace squtun::daemon

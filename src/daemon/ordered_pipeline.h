@@ -12,28 +12,31 @@
 
 namespace squtun::daemon {
 
-// Spreads the per-item work of batches over worker threads and finishes the batches
-// strictly in the order they were published, as WireGuard's per-peer queue does: one
-// thread fills slots and publishes them, the workers process chunks of each slot's items
-// in parallel, and one finishing thread takes the slots back oldest first. The caller
-// owns the batches, indexed by slot; the pipeline hands out only slot numbers, so after
+// Spreads the per-item work of batches over threads and finishes the batches strictly in
+// the order they were published, as WireGuard's per-peer queue does. One thread fills
+// slots and publishes them; it then works on the chunks of items still unclaimed, beside
+// the workers, so that no hand-off is needed when the workers are busy elsewhere (on two
+// cores, both ends of a tunnel and the applications compete for them). Whichever thread
+// completes the oldest batch finishes it, and the ones done after it, while holding the
+// finishing turn: one thread at a time, in publication order. The caller owns the
+// batches, indexed by slot; the pipeline hands out only slot numbers, so after
 // construction it allocates nothing.
-//
-// With no workers there are no threads either: publish() works and finishes the batch
-// itself, on the caller's thread.
 class OrderedPipeline {
  public:
-  // Processes items [first, end) of the batch in `slot`, on worker `worker` (< workers).
-  using Work = std::function<void(std::size_t worker, std::size_t slot, std::size_t first, std::size_t end)>;
+  // Processes items [first, end) of the batch in `slot`. `worker` is below workers() on a
+  // worker thread, and workers() on the publishing thread.
+  using Work =
+      std::function<void(std::size_t worker, std::size_t slot, std::size_t first, std::size_t end)>;
   // Takes the batch in `slot` once all its items are processed, in publication order.
   using Finish = std::function<void(std::size_t slot)>;
-  // A worker's or the finisher's exception; the pipeline has stopped.
+  // A worker's exception; the pipeline has stopped.
   using Failed = std::function<void(std::exception_ptr)>;
 
-  OrderedPipeline(std::size_t slots, std::size_t workers, Work work, Finish finish, Failed failed);
+  OrderedPipeline(const char* worker_name, std::size_t slots, std::size_t workers, Work work,
+                  Finish finish, Failed failed);
   OrderedPipeline(const OrderedPipeline&) = delete;
   OrderedPipeline& operator=(const OrderedPipeline&) = delete;
-  ~OrderedPipeline();  // stops, then joins the threads
+  ~OrderedPipeline();  // stops, then joins the workers
 
   std::size_t slots() const { return slot_items_.size(); }
   std::size_t workers() const { return workers_.size(); }
@@ -41,38 +44,45 @@ class OrderedPipeline {
   // The slot to fill next, waiting while every slot is in flight; nothing once stopped.
   // The same slot again until it is published.
   std::optional<std::size_t> acquire();
-  // Hands the slot acquire() returned, now holding `items` items, to the workers.
+  // Hands the slot acquire() returned, now holding `items` items, to the workers, and
+  // works on it (and on older batches) until no chunk is left unclaimed. Rethrows what
+  // work or finish threw on this thread, after stopping the pipeline.
   void publish(std::size_t slot, std::size_t items);
   // Wakes every thread waiting in the pipeline; batches not yet finished are dropped.
-  // Safe from any thread, a worker's included.
+  // Safe from any thread.
   void stop();
 
  private:
+  using Lock = std::unique_lock<std::mutex>;
   struct Chunk {
     std::size_t slot, first, end;
   };
   void work_loop(std::size_t worker);
-  void finish_loop();
-  // The next chunk of the oldest slot with unclaimed items; call with mutex_ held.
+  // Works on unclaimed chunks until there are none. The lock is held on entry and on every
+  // exit, an exception's included; work and finish run without it.
+  void help(Lock& lock, std::size_t worker);
+  // Finishes the oldest batches that are done, unless another thread has the turn.
+  void finish_done(Lock& lock);
   std::optional<Chunk> claim_chunk();
-  bool oldest_done() const;  // with mutex_ held
-  void fail(std::exception_ptr error);
+  bool oldest_done() const;
+  void stop_locked();
 
   const Work work_;
   const Finish finish_;
   const Failed failed_;
 
+  // Everything below is guarded by mutex_. Batches are numbered in publication order;
+  // batch b is in slot b % slots().
   std::mutex mutex_;
-  // Guarded by mutex_. Batches are numbered in publication order; batch b is in slot b % slots().
-  std::condition_variable work_ready_, batch_done_, slot_free_;
+  std::condition_variable work_ready_, slot_free_;
   bool stopping_ = false;
+  bool finishing_ = false;  // a thread has the finishing turn
   std::uint64_t published_ = 0;
   std::uint64_t claiming_ = 0;  // the oldest batch with unclaimed items
   std::uint64_t finished_ = 0;
   std::vector<std::size_t> slot_items_, slot_claimed_, slot_done_, slot_chunk_;
 
   std::vector<std::thread> workers_;
-  std::thread finisher_;
 };
 
 }  // namespace squtun::daemon

@@ -1,6 +1,7 @@
 #include "daemon/tunnel.h"
 
 #include <net/if.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/eventfd.h>
 
@@ -43,7 +44,7 @@ Tunnel::Tunnel(tun::TunDevice tun, net::UdpSocket socket, const crypto::Key& psk
       peer_(psk, next_psk, std::move(config), counters_, crypto::random_bytes),
       stop_event_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
       session_up_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
-      workers_(threads > 1 ? threads : 0) {
+      workers_(threads > 1 ? threads - 1 : 0) {
   if (!stop_event_.valid() || !session_up_.valid()) {
     throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
   }
@@ -69,6 +70,8 @@ void Tunnel::start() {
   build_pipelines();
   outbound_ = std::thread([this] { run_data_path("outbound", &Tunnel::outbound_loop); });
   inbound_ = std::thread([this] { run_data_path("inbound", &Tunnel::inbound_loop); });
+  pthread_setname_np(outbound_.native_handle(), "outbound");
+  pthread_setname_np(inbound_.native_handle(), "inbound");
 }
 
 // Failing closed, but not silently: an exception that would end a thread in std::terminate

@@ -37,7 +37,8 @@ class Tunnel {
   static constexpr std::size_t kSlotSize = 65536;
 
   // `next_psk`: the --next-key key, or nullptr.
-  // `threads`: cipher workers per direction (1: none, the reading thread seals and opens).
+  // `threads`: threads that seal, and that open, packets: the reading thread of each
+  // direction and threads - 1 workers beside it.
   Tunnel(tun::TunDevice tun, net::UdpSocket socket, const crypto::Key& psk, const crypto::Key* next_psk,
          protocol::PeerConfig config, std::size_t threads);
   Tunnel(const Tunnel&) = delete;
@@ -144,7 +145,7 @@ class Tunnel {
   // Written when a handshake completes, so the outbound thread sends what it staged.
   base::Fd session_up_;
   std::atomic<bool> stopping_{false};
-  const std::size_t workers_;  // 0: the reading threads seal and open themselves
+  const std::size_t workers_;  // per direction, beside its reading thread
   Direction<OutboundSlot> out_;
   Direction<InboundSlot> in_;
   std::optional<TunWriter> writer_;  // the inbound finisher's

@@ -63,7 +63,7 @@ struct Recorder {
 TEST(OrderedPipelineTest, BatchesFinishInPublicationOrderWithEveryItemProcessedOnce) {
   Recorder r;
   OrderedPipeline pipeline(
-      kSlots, 4, [&](auto, auto slot, auto first, auto end) { r.work(slot, first, end); },
+      "test", kSlots, 3, [&](auto, auto slot, auto first, auto end) { r.work(slot, first, end); },
       [&](auto slot) { r.finish(slot); }, [](auto) { FAIL() << "no failure expected"; });
   constexpr std::uint64_t kBatches = 3000;
   for (std::uint64_t id = 0; id < kBatches; ++id) {
@@ -76,7 +76,8 @@ TEST(OrderedPipelineTest, BatchesFinishInPublicationOrderWithEveryItemProcessedO
   ASSERT_TRUE(eventually([&] { return r.finished_count == kBatches; }));
   std::lock_guard lock(r.mutex);
   EXPECT_EQ(r.incomplete, 0u);
-  for (std::uint64_t id = 0; id < kBatches; ++id) ASSERT_EQ(r.finished[id], id) << "out of order at " << id;
+  for (std::uint64_t id = 0; id < kBatches; ++id)
+    ASSERT_EQ(r.finished[id], id) << "out of order at " << id;
 }
 
 TEST(OrderedPipelineTest, WorkersShareOneBatch) {
@@ -86,11 +87,9 @@ TEST(OrderedPipelineTest, WorkersShareOneBatch) {
   std::condition_variable cv;
   std::size_t running = 0;
   std::atomic<bool> overlapped{false}, finished{false};
-  std::atomic<std::size_t> max_worker{0};
   OrderedPipeline pipeline(
-      kSlots, 2,
-      [&](auto worker, auto, auto, auto) {
-        max_worker = std::max<std::size_t>(max_worker, worker);
+      "test", kSlots, 1,
+      [&](auto, auto, auto, auto) {
         std::unique_lock lock(mutex);
         ++running;
         cv.notify_all();
@@ -100,61 +99,100 @@ TEST(OrderedPipelineTest, WorkersShareOneBatch) {
   pipeline.publish(*pipeline.acquire(), kMaxItems);
   ASSERT_TRUE(eventually([&] { return finished.load(); }));
   EXPECT_TRUE(overlapped);
-  EXPECT_LT(max_worker, 2u);
 }
 
 TEST(OrderedPipelineTest, WithoutWorkersPublishWorksAndFinishesOnTheCallersThread) {
-  std::vector<std::thread::id> threads;
-  std::vector<std::size_t> finished;
+  std::vector<std::size_t> covered;
+  std::size_t finishes = 0;
+  bool on_caller = true;
+  const auto caller = std::this_thread::get_id();
   OrderedPipeline pipeline(
-      1, 0, [&](auto worker, auto, auto first, auto end) {
-        EXPECT_EQ(worker, 0u);
-        EXPECT_EQ(first, 0u);
-        EXPECT_EQ(end, 5u);
-        threads.push_back(std::this_thread::get_id());
+      "test", 1, 0,
+      [&](auto worker, auto, auto first, auto end) {
+        EXPECT_EQ(worker, 0u);  // workers(): the publishing thread
+        for (auto i = first; i < end; ++i) covered.push_back(i);
+        on_caller = on_caller && std::this_thread::get_id() == caller;
       },
-      [&](auto slot) {
-        threads.push_back(std::this_thread::get_id());
-        finished.push_back(slot);
+      [&](auto) {
+        ++finishes;
+        on_caller = on_caller && std::this_thread::get_id() == caller;
       },
       [](auto) {});
   EXPECT_EQ(pipeline.workers(), 0u);
   pipeline.publish(*pipeline.acquire(), 5);
-  ASSERT_EQ(threads.size(), 2u);
-  EXPECT_EQ(threads[0], std::this_thread::get_id());
-  EXPECT_EQ(threads[1], std::this_thread::get_id());
-  EXPECT_EQ(finished, std::vector<std::size_t>{0});
+  EXPECT_EQ(covered, (std::vector<std::size_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(finishes, 1u);
+  EXPECT_TRUE(on_caller);
+  pipeline.publish(*pipeline.acquire(), 0);  // an empty batch is finished too
+  EXPECT_EQ(finishes, 2u);
 }
 
-TEST(OrderedPipelineTest, AcquireWaitsWhileEverySlotIsInFlight) {
-  std::atomic<bool> release{false};
+// A batch of two chunks whose second one a worker holds until release(): the publisher's
+// own chunk waits until the worker has started, so publish() returns with the batch still
+// in flight.
+struct HeldBatch {
+  std::atomic<bool> worker_started{false}, released{false};
   std::atomic<std::size_t> finished{0};
+  OrderedPipeline::Work work(std::size_t workers) {
+    return [this, workers](auto worker, auto, auto, auto) {
+      if (worker == workers) {
+        EXPECT_TRUE(eventually([&] { return worker_started.load(); }));
+        return;
+      }
+      worker_started = true;
+      eventually([&] { return released.load(); });
+    };
+  }
+  void release() { released = true; }
+};
+
+TEST(OrderedPipelineTest, AcquireWaitsWhileEverySlotIsInFlight) {
+  HeldBatch held;
   OrderedPipeline pipeline(
-      2, 1, [](auto, auto, auto, auto) {},
-      [&](auto) {
-        eventually([&] { return release.load(); });
-        ++finished;
-      },
-      [](auto) {});
-  pipeline.publish(*pipeline.acquire(), 1);
-  pipeline.publish(*pipeline.acquire(), 1);
+      "test", 1, 1, held.work(1), [&](auto) { ++held.finished; }, [](auto) {});
+  pipeline.publish(*pipeline.acquire(), 8);
   std::atomic<bool> acquired{false};
   std::thread producer([&] {
     if (pipeline.acquire()) acquired = true;
   });
-  // Both slots are held by the finisher: the third acquire must still be waiting.
+  // The only slot is still being worked on: acquire must still be waiting.
   EXPECT_FALSE(eventually([&] { return acquired.load(); }, 200ms));
-  release = true;
+  EXPECT_EQ(held.finished, 0u);
+  held.release();
   EXPECT_TRUE(eventually([&] { return acquired.load(); }));
   producer.join();
-  EXPECT_GE(finished, 1u);
+  EXPECT_EQ(held.finished, 1u);  // by the worker, which completed the batch
+}
+
+TEST(OrderedPipelineTest, StopWakesAWaitingProducer) {
+  HeldBatch held;
+  OrderedPipeline pipeline(
+      "test", 1, 1, held.work(1), [](auto) {}, [](auto) {});
+  pipeline.publish(*pipeline.acquire(), 8);
+  std::atomic<bool> returned{false}, got_slot{false};
+  std::thread producer([&] {
+    got_slot = pipeline.acquire().has_value();
+    returned = true;
+  });
+  EXPECT_FALSE(eventually([&] { return returned.load(); }, 100ms));
+  pipeline.stop();
+  EXPECT_TRUE(eventually([&] { return returned.load(); }));
+  EXPECT_FALSE(got_slot);
+  held.release();
+  producer.join();
 }
 
 TEST(OrderedPipelineTest, AFailingWorkerStopsThePipelineAndIsReported) {
-  std::atomic<bool> reported{false};
+  std::atomic<bool> worker_started{false}, reported{false};
   std::atomic<std::size_t> finished{0};
   OrderedPipeline pipeline(
-      kSlots, 2, [](auto, auto, auto, auto) { throw std::runtime_error("cipher failed"); },
+      "test", kSlots, 1,
+      [&](auto worker, auto, auto, auto) {
+        if (worker == 1)
+          return static_cast<void>(eventually([&] { return worker_started.load(); }));
+        worker_started = true;
+        throw std::runtime_error("cipher failed");
+      },
       [&](auto) { ++finished; },
       [&](std::exception_ptr error) {
         try {
@@ -169,21 +207,12 @@ TEST(OrderedPipelineTest, AFailingWorkerStopsThePipelineAndIsReported) {
   EXPECT_EQ(finished, 0u);
 }
 
-TEST(OrderedPipelineTest, StopWakesAWaitingProducer) {
-  std::atomic<bool> release{false};
+TEST(OrderedPipelineTest, AFailureOnThePublishingThreadIsRethrownThere) {
   OrderedPipeline pipeline(
-      1, 1, [](auto, auto, auto, auto) {}, [&](auto) { eventually([&] { return release.load(); }); }, [](auto) {});
-  pipeline.publish(*pipeline.acquire(), 1);
-  std::atomic<bool> returned{false}, got_slot{false};
-  std::thread producer([&] {
-    got_slot = pipeline.acquire().has_value();
-    returned = true;
-  });
-  pipeline.stop();
-  EXPECT_TRUE(eventually([&] { return returned.load(); }));
-  EXPECT_FALSE(got_slot);
-  release = true;
-  producer.join();
+      "test", 1, 0, [](auto, auto, auto, auto) { throw std::runtime_error("cipher failed"); },
+      [](auto) {}, [](auto) { FAIL() << "reported as a worker's failure"; });
+  EXPECT_THROW(pipeline.publish(*pipeline.acquire(), 8), std::runtime_error);
+  EXPECT_FALSE(pipeline.acquire());
 }
 
 }  // namespace
