@@ -64,7 +64,7 @@ void BM_InitiationMacCheckGenuine(benchmark::State& state) {
 void BM_PeerReceiveForgedInitiation(benchmark::State& state) {
   Counters counters;
   std::uint64_t seed = 1;
-  Peer peer(bench_psk(), PeerConfig{}, counters, [&seed](std::span<std::uint8_t> out) {
+  Peer peer(bench_psk(), nullptr, PeerConfig{}, counters, [&seed](std::span<std::uint8_t> out) {
     for (auto& b : out) b = static_cast<std::uint8_t>(seed = seed * 6364136223846793005ULL + 1);
   });
   const base::Endpoint from = base::Endpoint::v4({198, 18, 0, 3}, 40000);

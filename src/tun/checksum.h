@@ -14,6 +14,10 @@ namespace squtun::tun {
 // The ones'-complement sum of data (an odd last byte is the high half of a word) plus initial.
 std::uint32_t checksum_add(std::span<const std::uint8_t> data, std::uint32_t initial = 0);
 
+// memcpy(out, data) and checksum_add(data, initial) in one pass; out must not overlap data.
+std::uint32_t checksum_copy(std::uint8_t* out, std::span<const std::uint8_t> data,
+                            std::uint32_t initial = 0);
+
 // a + b with the end-around carry.
 constexpr std::uint32_t checksum_combine(std::uint32_t a, std::uint32_t b) {
   const std::uint64_t s = std::uint64_t{a} + b;

@@ -85,19 +85,22 @@ std::size_t GsoSplitter::next(std::span<std::uint8_t> out) {
 }
 
 void GsoSplitter::write_single(std::uint8_t* out) const {
-  std::memcpy(out, packet_.data(), packet_.size());
-  if (kind_ != Kind::CompleteChecksum) return;
-  const std::span<const std::uint8_t> covered(out + csum_start_, packet_.size() - csum_start_);
-  const std::uint16_t sum = checksum_finish(checksum_add(covered));
+  const std::size_t plain = kind_ == Kind::Copy ? packet_.size() : csum_start_;
+  std::memcpy(out, packet_.data(), plain);
+  if (kind_ == Kind::Copy) return;
+  const std::uint16_t sum = checksum_finish(checksum_copy(out + plain, packet_.subspan(plain)));
   base::store_be16(out + csum_start_ + csum_offset_, sum == 0 ? 0xffff : sum);
 }
 
+// The payload is summed as it is copied; the L4 header is even-sized (TCP: 4-byte units,
+// UDP: 8), so the payload's words line up with the whole segment's and the sums just add.
 void GsoSplitter::write_segment(std::uint8_t* out, std::size_t payload, bool last) const {
   const std::size_t headers = layout_.headers();
   std::memcpy(out, packet_.data(), headers);
-  std::memcpy(out + headers, packet_.data() + headers + offset_, payload);
+  const std::uint32_t payload_sum =
+      checksum_copy(out + headers, packet_.subspan(headers + offset_, payload));
   patch_ip(out, headers + payload);
-  patch_l4(out + layout_.ip_header, layout_.l4_header + payload, last);
+  patch_l4(out + layout_.ip_header, layout_.l4_header + payload, payload_sum, last);
 }
 
 void GsoSplitter::patch_ip(std::uint8_t* out, std::size_t length) const {
@@ -112,8 +115,9 @@ void GsoSplitter::patch_ip(std::uint8_t* out, std::size_t length) const {
 }
 
 // Sequence number, flags (as tcp_gso_segment: CWR on the first segment only, FIN and PSH
-// on the last only) or UDP length, then the full checksum over header and payload.
-void GsoSplitter::patch_l4(std::uint8_t* l4, std::size_t l4_length, bool last) const {
+// on the last only) or UDP length, then the checksum: header, payload_sum and pseudo-header.
+void GsoSplitter::patch_l4(std::uint8_t* l4, std::size_t l4_length, std::uint32_t payload_sum,
+                           bool last) const {
   std::size_t check_at = ip::kUdpChecksumOffset;
   if (kind_ == Kind::Tcp) {
     check_at = ip::kTcpChecksumOffset;
@@ -126,8 +130,9 @@ void GsoSplitter::patch_l4(std::uint8_t* l4, std::size_t l4_length, bool last) c
     base::store_be16(l4 + 4, static_cast<std::uint16_t>(l4_length));
   }
   base::store_be16(l4 + check_at, 0);
-  const std::uint32_t pseudo = checksum_combine(address_sum_, static_cast<std::uint32_t>(l4_length));
-  const std::uint16_t sum = checksum_finish(checksum_add({l4, l4_length}, pseudo));
+  const auto length = static_cast<std::uint32_t>(l4_length);
+  const std::uint32_t rest = checksum_combine(checksum_combine(address_sum_, length), payload_sum);
+  const std::uint16_t sum = checksum_finish(checksum_add({l4, layout_.l4_header}, rest));
   // A UDP checksum of 0 means "none"; 0xffff is the same sum in ones' complement.
   base::store_be16(l4 + check_at, sum == 0 && kind_ == Kind::Udp ? 0xffff : sum);
 }

@@ -42,7 +42,8 @@ class GsoSplitter {
   void write_single(std::uint8_t* out) const;
   void write_segment(std::uint8_t* out, std::size_t payload, bool last) const;
   void patch_ip(std::uint8_t* out, std::size_t length) const;
-  void patch_l4(std::uint8_t* l4, std::size_t l4_length, bool last) const;
+  void patch_l4(std::uint8_t* l4, std::size_t l4_length, std::uint32_t payload_sum,
+                bool last) const;
 
   std::span<const std::uint8_t> packet_;
   SplitStatus status_ = SplitStatus::Ok;

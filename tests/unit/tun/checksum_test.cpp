@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "offload_packets.h"
@@ -61,6 +62,47 @@ TEST(ChecksumTest, PiecesCombineWhenEvenLength) {
   const std::uint32_t parts = checksum_combine(checksum_add(s.first(334)), checksum_add(s.subspan(334)));
   EXPECT_EQ(checksum_finish(parts), ref_checksum(data));
   EXPECT_EQ(checksum_finish(checksum_add(s.subspan(334), checksum_add(s.first(334)))), ref_checksum(data));
+}
+
+// checksum_copy from and to offsets 0..7 (every misalignment of its word loads and stores):
+// the copy is exact, nothing around it is written, and the sum, with an initial sum, is
+// checksum_add's over the copied bytes, bit for bit, and agrees with the reference.
+void expect_copy_matches_add(const Bytes& source, std::size_t n) {
+  constexpr std::uint8_t kGuard = 0xa5;
+  for (std::size_t from = 0; from < 8; ++from) {
+    for (std::size_t to = 0; to < 8; ++to) {
+      const std::span<const std::uint8_t> in(source.data() + from, n);
+      Bytes out(to + n + 8, kGuard);
+      const std::uint32_t initial = static_cast<std::uint32_t>(n * 0x10001 + from);
+      const std::uint32_t sum = checksum_copy(out.data() + to, in, initial);
+      const std::span<const std::uint8_t> copied(out.data() + to, n);
+      ASSERT_TRUE(std::equal(in.begin(), in.end(), copied.begin())) << n << " " << from << " " << to;
+      const Bytes before(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(to));
+      const Bytes after(out.end() - 8, out.end());
+      ASSERT_EQ(before, Bytes(to, kGuard)) << n << " " << from << " " << to;
+      ASSERT_EQ(after, Bytes(8, kGuard)) << n << " " << from << " " << to;
+      ASSERT_EQ(sum, checksum_add(copied, initial)) << n << " " << from << " " << to;
+      ASSERT_EQ(checksum_finish(sum), ref_checksum(in, initial)) << n << " " << from << " " << to;
+    }
+  }
+}
+
+TEST(ChecksumTest, CopyAndSumMatchesMemcpyThenSum) {
+  std::mt19937 rng(1141);
+  const Bytes source = random_bytes(65536 + 8, rng);
+  for (std::size_t n = 0; n <= 100; ++n) expect_copy_matches_add(source, n);
+  for (std::size_t n = 1400; n <= 1520; ++n) expect_copy_matches_add(source, n);
+  for (const std::size_t n : {9000u, 65535u, 65536u}) expect_copy_matches_add(source, n);
+}
+
+TEST(ChecksumTest, CopyAndSumOfAllOnes) {
+  // The largest words; at even lengths the sum is ones' complement's other zero, 0xffff.
+  for (const std::size_t n : {7u, 64u, 1501u, 65535u}) {
+    const Bytes ones(n, 0xff);
+    Bytes out(n);
+    EXPECT_EQ(checksum_copy(out.data(), ones, 0xffff), checksum_add(ones, 0xffff)) << n;
+    EXPECT_EQ(out, ones);
+  }
 }
 
 TEST(ChecksumTest, ValidDataSumsToZero) {
