@@ -6,6 +6,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdlib>
@@ -29,6 +30,11 @@
 
 namespace squtun::daemon {
 namespace {
+
+std::size_t thread_count(const Settings& s) {
+  if (s.threads > 0) return s.threads;
+  return static_cast<std::size_t>(std::clamp(sysconf(_SC_NPROCESSORS_ONLN), 1L, long{kMaxThreads}));
+}
 
 // The local address of -b, with the -l port.
 std::optional<base::Endpoint> bind_endpoint(const Settings& s) {
@@ -195,7 +201,7 @@ struct HelpersForked : FilesClaimed {
 
 HelpersForked fork_helpers(FilesClaimed&& f, Reread reread) {
   auto tunnel = std::make_unique<Tunnel>(std::move(f.tun), std::move(f.socket), f.key,
-                                         f.next_key ? &*f.next_key : nullptr, f.peer);
+                                         f.next_key ? &*f.next_key : nullptr, f.peer, thread_count(f.settings));
   if (f.settings.clamp_mss) tunnel->clamp_mss();
   if (auto resolver = peer_name_resolver(f.settings, f.user))
     tunnel->follow_peer_name(*f.settings.peer_host, *f.settings.peer_port, std::move(*resolver));

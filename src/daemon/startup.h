@@ -11,6 +11,9 @@
 namespace squtun::daemon {
 
 inline constexpr unsigned kAutoMtu = 0;  // --tun-mtu auto: from the path to the peer
+// --threads: beyond this many cipher workers a tunnel's single lock and in-order sending
+// gain nothing, and each worker costs memory and a cipher context.
+inline constexpr unsigned kMaxThreads = 16;
 
 // What the daemon is to run, as the command line and the config file give it.
 struct Settings {
@@ -27,6 +30,7 @@ struct Settings {
   bool tap = false;     // Ethernet frames on a TAP device instead of IP packets on TUN
   bool offload = true;  // TUN TSO/USO and UDP GSO/GRO where the kernel has them
   bool clamp_mss = true;
+  unsigned threads = 0;  // cipher workers per direction; 0: one per online CPU, at most kMaxThreads
 
   // Set on the device through netlink before privileges are dropped.
   std::vector<netlink::Cidr> addresses;

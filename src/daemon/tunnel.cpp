@@ -1,7 +1,6 @@
 #include "daemon/tunnel.h"
 
 #include <net/if.h>
-#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/eventfd.h>
 
@@ -13,21 +12,15 @@
 #include <stdexcept>
 #include <variant>
 
+#include "base/header_sizes.h"
 #include "daemon/log.h"
-#include "daemon/staged_packets.h"
-#include "daemon/tun_reader.h"
-#include "protocol/data_packet.h"
 
 namespace squtun::daemon {
 
 using protocol::DropReason;
-using protocol::kDataHeaderSize;
-using protocol::kDataOverhead;
 
 namespace {
 
-constexpr int kTickMilliseconds =
-    static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(protocol::kTimerGranularity).count());
 constexpr std::size_t kMaxControlMessagesPerFlush = 16;
 
 std::string role_name(protocol::Role role) {
@@ -44,12 +37,13 @@ protocol::Now current_time() {
 }
 
 Tunnel::Tunnel(tun::TunDevice tun, net::UdpSocket socket, const crypto::Key& psk, const crypto::Key* next_psk,
-               protocol::PeerConfig config)
+               protocol::PeerConfig config, std::size_t threads)
     : tun_(std::move(tun)),
       socket_(std::move(socket)),
       peer_(psk, next_psk, std::move(config), counters_, crypto::random_bytes),
       stop_event_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
-      session_up_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+      session_up_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+      workers_(threads > 1 ? threads : 0) {
   if (!stop_event_.valid() || !session_up_.valid()) {
     throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
   }
@@ -62,15 +56,6 @@ void Tunnel::follow_peer_name(std::string host, std::uint16_t port, net::Resolve
   resolver_.emplace(std::move(resolver));
 }
 
-template <typename Call>
-void Tunnel::with_peer(Call&& call) {
-  const protocol::PeerEvents events = peer_.with([&](protocol::Peer& peer) {
-    call(peer);
-    return peer.take_events();
-  });
-  for (const auto& event : events) std::visit([this](const auto& e) { this->on(e); }, event);
-}
-
 void Tunnel::clamp_mss() {
   ifreq request{};
   tun_.name().copy(request.ifr_name, IFNAMSIZ - 1);
@@ -81,6 +66,7 @@ void Tunnel::clamp_mss() {
 void Tunnel::start() {
   with_peer([](protocol::Peer& peer) { peer.start(current_time()); });
   send_control_messages();
+  build_pipelines();
   outbound_ = std::thread([this] { run_data_path("outbound", &Tunnel::outbound_loop); });
   inbound_ = std::thread([this] { run_data_path("inbound", &Tunnel::inbound_loop); });
 }
@@ -91,10 +77,18 @@ void Tunnel::start() {
 void Tunnel::run_data_path(const char* direction, void (Tunnel::*loop)()) {
   try {
     (this->*loop)();
+  } catch (...) {
+    data_path_failed(direction, std::current_exception());
+  }
+}
+
+void Tunnel::data_path_failed(const char* direction, std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
   } catch (const std::exception& e) {
     log_error(std::string("the ") + direction + " data path failed: " + e.what() + "; stopping");
-    halt();
   }
+  halt();
 }
 
 void Tunnel::halt() {
@@ -105,143 +99,17 @@ void Tunnel::halt() {
   }
 }
 
+// The pipelines are stopped and destroyed only here, on the thread that started them: their
+// own threads call halt() when they fail, so halt() must not touch them.
 void Tunnel::stop() {
   halt();
+  if (out_.pipeline) out_.pipeline->stop();
+  if (in_.pipeline) in_.pipeline->stop();
   if (outbound_.joinable()) outbound_.join();
   if (inbound_.joinable()) inbound_.join();
+  out_.pipeline.reset();
+  in_.pipeline.reset();
   log_flush_suppressed(true);  // "suppressed K similar messages" still owed
-}
-
-// --- TUN -> seal -> UDP ---------------------------------------------------------------
-
-void Tunnel::outbound_loop() {
-  net::DatagramBatch batch(kBatchSize, kSlotSize);
-  crypto::AeadContext aead;
-  StagedPackets staged(counters_);
-  TunReader reader(tun_, counters_);
-  std::array<pollfd, 3> fds{{{tun_.fd(), POLLIN, 0}, {stop_event_.get(), POLLIN, 0}, {session_up_.get(), POLLIN, 0}}};
-  while (!stopping_) {
-    if (poll(fds.data(), fds.size(), -1) <= 0 || stopping_) continue;
-    if (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {  // deleted: POLLERR for good
-      log_error("interface " + tun_.name() + " is gone (deleted?); stopping");
-      return halt();
-    }
-    if (fds[2].revents & POLLIN) {
-      std::uint64_t events = 0;
-      if (read(session_up_.get(), &events, sizeof events) > 0 && staged.release(batch, current_time().mono) > 0) {
-        if (const auto unsent = seal_and_send(batch, aead)) counters_.drop(*unsent, batch.count());
-      }
-    }
-    if ((fds[0].revents & POLLIN) && reader.read_batch(batch) > 0) {
-      for (std::size_t i = 0; mss_clamp_ && i < batch.count(); ++i)
-        mss_clamp_->apply(batch.slot(i).subspan(kDataHeaderSize, batch.length(i)));
-      if (const auto unsent = seal_and_send(batch, aead)) staged.hold(batch, current_time().mono, *unsent);
-    }
-    send_control_messages();
-  }
-}
-
-std::optional<DropReason> Tunnel::seal_and_send(net::DatagramBatch& batch, crypto::AeadContext& aead) {
-  const std::size_t n = batch.count();
-  std::optional<protocol::Peer::SendTicket> ticket;
-  DropReason unsent = DropReason::NoSession;
-  with_peer([&](protocol::Peer& peer) {
-    ticket = peer.reserve_send(n, current_time());
-    if (!ticket) unsent = peer.unsendable_reason();
-  });
-  if (!ticket) return unsent;
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t inner = batch.length(i);
-    auto slot = batch.slot(i);
-    const std::size_t sealed =
-        protocol::seal_packet(aead, *ticket->session, ticket->first_counter + i, slot.subspan(kDataHeaderSize, inner), slot);
-    if (sealed == 0) {
-      counters_.drop(DropReason::UdpSend, n);  // nothing of the batch goes out
-      return std::nullopt;
-    }
-    batch.length(i) = sealed;
-    batch.endpoint(i) = ticket->to;
-  }
-  send_sealed(batch);
-  return std::nullopt;
-}
-
-void Tunnel::send_sealed(net::DatagramBatch& batch) {
-  const net::SendResult result = socket_.send(batch);
-  counters_.drop(DropReason::UdpSend, result.failed);
-  counters_.add(counters_.tx_packets, result.sent);
-  counters_.add(counters_.tx_bytes, result.bytes - result.sent * kDataOverhead);
-  if (udp_gso_on_.load(std::memory_order_relaxed) && !socket_.gso_enabled()) {
-    udp_gso_on_ = false;
-    log_warning("the kernel refused a UDP GSO send; sending datagrams one by one from now on");
-  }
-}
-
-// --- UDP -> open -> TUN ---------------------------------------------------------------
-
-Tunnel::InboundState::InboundState(Tunnel& tunnel)
-    : batch(kBatchSize, net::DatagramBatch::kGroSlotSize),
-      tickets(batch.max_count()),
-      inner_sizes(batch.max_count()),
-      writer(tunnel.tun_, tunnel.counters_, batch.max_count()) {}
-
-void Tunnel::inbound_loop() {
-  InboundState state(*this);
-  auto next_tick = std::chrono::steady_clock::now();
-  while (!stopping_) {
-    const auto until_tick = std::chrono::duration_cast<std::chrono::milliseconds>(
-        next_tick - std::chrono::steady_clock::now());
-    const int timeout = static_cast<int>(std::max<std::int64_t>(0, until_tick.count()));
-    // poll ignores a negative fd: without a name to look up there is none.
-    const int lookup_fd = resolver_ && !resolver_->gone() ? resolver_->fd() : -1;
-    std::array<pollfd, 3> fds{{{socket_.fd(), POLLIN, 0}, {stop_event_.get(), POLLIN, 0}, {lookup_fd, POLLIN, 0}}};
-    const int ready = poll(fds.data(), fds.size(), timeout);
-    if (stopping_) break;
-    if (ready > 0 && (fds[0].revents & POLLIN) != 0 && socket_.receive(state.batch)) open_batch(state);
-    if (ready > 0 && fds[2].revents != 0) take_peer_lookup();
-    if (std::chrono::steady_clock::now() >= next_tick) {
-      with_peer([](protocol::Peer& peer) { peer.tick(current_time()); });
-      next_tick = std::chrono::steady_clock::now() + std::chrono::milliseconds(kTickMilliseconds);
-      log_flush_suppressed();  // summaries of rate-limited warnings whose minute is over
-    }
-    if (lookup_wanted_.exchange(false)) request_peer_lookup();
-    send_control_messages();
-  }
-}
-
-void Tunnel::open_batch(InboundState& state) {
-  net::DatagramBatch& batch = state.batch;
-  auto& tickets = state.tickets;
-  const std::size_t n = batch.count();
-  counters_.drop(DropReason::Malformed, batch.dropped());
-  const protocol::Now now = current_time();
-  with_peer([&](protocol::Peer& peer) {
-    for (std::size_t i = 0; i < n; ++i) tickets[i] = peer.receive(batch.datagram(i), batch.endpoint(i), now);
-  });
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!tickets[i]) continue;
-    auto message = batch.datagram(i);
-    const auto inner = protocol::open_packet(state.aead, *tickets[i]->session, message, message.subspan(kDataHeaderSize));
-    if (inner) {
-      state.inner_sizes[i] = *inner;
-    } else {
-      tickets[i].reset();
-      counters_.drop(DropReason::BadMac);
-    }
-  }
-  with_peer([&](protocol::Peer& peer) {
-    for (std::size_t i = 0; i < n; ++i) {
-      if (tickets[i] && !peer.commit_data(*tickets[i], batch.endpoint(i), state.inner_sizes[i], now)) tickets[i].reset();
-    }
-  });
-  for (std::size_t i = 0; i < n; ++i) {
-    if (tickets[i] && state.inner_sizes[i] > 0) {
-      const auto packet = batch.datagram(i).subspan(kDataHeaderSize, state.inner_sizes[i]);
-      if (mss_clamp_) mss_clamp_->apply(packet);
-      state.writer.add(packet);
-    }
-  }
-  state.writer.flush();
 }
 
 // --- -p NAME: the peer's address follows its name ---------------------------------------

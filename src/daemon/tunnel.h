@@ -5,12 +5,14 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "base/fd.h"
 #include "base/guarded.h"
 #include "crypto/secret.h"
 #include "daemon/status_report.h"
+#include "daemon/ordered_pipeline.h"
 #include "daemon/reload.h"
 #include "daemon/tun_writer.h"
 #include "net/resolver_process.h"
@@ -22,18 +24,22 @@
 
 namespace squtun::daemon {
 
-// Wires the protocol to the TUN device and the UDP socket: one thread moves batches
-// TUN -> seal -> UDP, another UDP -> open -> TUN and runs the timers. The Peer is shared
-// under a mutex taken a few times per batch, never per packet; sealing and opening happen
-// outside it with per-thread cipher contexts, and so does acting on the Peer's events.
+// Wires the protocol to the TUN device and the UDP socket: one thread reads batches from
+// the TUN device, another from the socket (and runs the timers). Each direction's batches
+// go through an OrderedPipeline: workers seal or open their packets in parallel, and one
+// finisher sends them or writes them to the device in the order they were read. The Peer
+// is shared under a mutex taken a few times per batch, never per packet; sealing and
+// opening happen outside it with per-worker cipher contexts, and so does acting on the
+// Peer's events.
 class Tunnel {
  public:
   static constexpr std::size_t kBatchSize = 64;
   static constexpr std::size_t kSlotSize = 65536;
 
   // `next_psk`: the --next-key key, or nullptr.
+  // `threads`: cipher workers per direction (1: none, the reading thread seals and opens).
   Tunnel(tun::TunDevice tun, net::UdpSocket socket, const crypto::Key& psk, const crypto::Key* next_psk,
-         protocol::PeerConfig config);
+         protocol::PeerConfig config, std::size_t threads);
   Tunnel(const Tunnel&) = delete;
   Tunnel& operator=(const Tunnel&) = delete;
   ~Tunnel();
@@ -58,14 +64,26 @@ class Tunnel {
   TunnelStatus status() const;
 
  private:
-  // What the inbound thread reuses for every batch, allocated once.
-  struct InboundState {
-    explicit InboundState(Tunnel& tunnel);
+  // A batch on its way through one direction, and what the stages hand each other.
+  struct OutboundSlot {
+    OutboundSlot();
     net::DatagramBatch batch;
-    crypto::AeadContext aead;
+    std::optional<protocol::Peer::SendTicket> ticket;
+    std::atomic<bool> seal_failed{false};
+  };
+  struct InboundSlot {
+    explicit InboundSlot(std::size_t capacity);
+    net::DatagramBatch batch;
     std::vector<std::optional<protocol::Peer::ReceiveTicket>> tickets;
     std::vector<std::size_t> inner_sizes;
-    TunWriter writer;
+  };
+  // Allocated once in start(): the slots, one cipher context per worker (one in all
+  // without workers), and the pipeline that orders the batches.
+  template <typename Slot>
+  struct Direction {
+    std::vector<Slot> slots;
+    std::vector<crypto::AeadContext> aead;
+    std::optional<OrderedPipeline> pipeline;
   };
 
   // Runs call(peer) under the Peer's lock, then, unlocked, acts on the events it recorded.
@@ -77,15 +95,23 @@ class Tunnel {
   void on(const protocol::PeerAddressChanged& event);
   void on(const protocol::HandshakeUnanswered& event);
 
-  void halt();  // wakes both data path threads to end their loops
+  void halt();  // wakes every data path thread to end its loop
   void run_data_path(const char* direction, void (Tunnel::*loop)());
+  void data_path_failed(const char* direction, std::exception_ptr error);
+  void build_pipelines();
+
   void outbound_loop();
+  // Reserves counters for the slot's packets, in the order they were read, and publishes
+  // it. Without a usable session it returns why: the packets stay in the slot, to stage
+  // or drop, and it is not published.
+  std::optional<protocol::DropReason> publish_outbound(std::size_t slot);
+  void seal_packets(std::size_t worker, std::size_t slot, std::size_t first, std::size_t end);
+  void send_sealed(std::size_t slot);
+
   void inbound_loop();
-  // Seals the batch's packets and hands them to the socket. Without a usable session it
-  // seals nothing and returns why: the packets are still in the batch, to stage or drop.
-  std::optional<protocol::DropReason> seal_and_send(net::DatagramBatch& batch, crypto::AeadContext& aead);
-  void send_sealed(net::DatagramBatch& batch);
-  void open_batch(InboundState& state);
+  void admit_datagrams(InboundSlot& slot);  // the Peer's verdict on each, in arrival order
+  void open_packets(std::size_t worker, std::size_t slot, std::size_t first, std::size_t end);
+  void deliver_opened(std::size_t slot);
   void send_control_messages();
   void request_peer_lookup();
   void take_peer_lookup();
@@ -118,9 +144,22 @@ class Tunnel {
   // Written when a handshake completes, so the outbound thread sends what it staged.
   base::Fd session_up_;
   std::atomic<bool> stopping_{false};
+  const std::size_t workers_;  // 0: the reading threads seal and open themselves
+  Direction<OutboundSlot> out_;
+  Direction<InboundSlot> in_;
+  std::optional<TunWriter> writer_;  // the inbound finisher's
   std::thread outbound_;
   std::thread inbound_;
 };
+
+template <typename Call>
+void Tunnel::with_peer(Call&& call) {
+  const protocol::PeerEvents events = peer_.with([&](protocol::Peer& peer) {
+    call(peer);
+    return peer.take_events();
+  });
+  for (const auto& event : events) std::visit([this](const auto& e) { this->on(e); }, event);
+}
 
 protocol::Now current_time();
 

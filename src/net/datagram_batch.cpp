@@ -56,7 +56,7 @@ void attach_segment_size(msghdr& header, void* control, std::uint16_t segment_si
 DatagramBatch::DatagramBatch(std::size_t capacity, std::size_t slot_size)
     : slot_count_(capacity),
       slot_size_(slot_size),
-      storage_(capacity * slot_size),
+      storage_(std::make_unique_for_overwrite<std::uint8_t[]>(capacity * slot_size)),
       offsets_(max_count(capacity)),
       lengths_(max_count(capacity)),
       endpoints_(max_count(capacity)),
@@ -170,7 +170,7 @@ std::size_t DatagramBatch::run_end(std::size_t first, std::size_t end) const {
 }
 
 void DatagramBatch::point_send_message(std::size_t m, std::size_t first, std::size_t end, bool dual_stack) {
-  for (std::size_t i = first; i < end; ++i) iovecs_[i] = {storage_.data() + offsets_[i], lengths_[i]};
+  for (std::size_t i = first; i < end; ++i) iovecs_[i] = {storage_.get() + offsets_[i], lengths_[i]};
   msghdr& h = headers_[m].msg_hdr;
   h = msghdr{};
   h.msg_name = &addresses_[m];

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <numeric>
 #include <span>
 #include <vector>
@@ -42,10 +43,10 @@ class DatagramBatch {
   void set_count(std::size_t n);
 
   std::span<std::uint8_t> slot(std::size_t i) {
-    return {storage_.data() + i * slot_size_, slot_size_};
+    return {storage_.get() + i * slot_size_, slot_size_};
   }
   std::span<std::uint8_t> datagram(std::size_t i) {
-    return {storage_.data() + offsets_[i], lengths_[i]};
+    return {storage_.get() + offsets_[i], lengths_[i]};
   }
   std::size_t& length(std::size_t i) { return lengths_[i]; }
   base::Endpoint& endpoint(std::size_t i) { return endpoints_[i]; }
@@ -87,7 +88,8 @@ class DatagramBatch {
   std::size_t slot_size_;
   std::size_t count_ = 0;
   std::size_t dropped_ = 0;
-  std::vector<std::uint8_t> storage_;
+  // Left uninitialised: a page of it costs memory only once a packet is written there.
+  std::unique_ptr<std::uint8_t[]> storage_;
   // Per datagram (max_count() of each): where it starts in storage_, its length, its peer.
   std::vector<std::size_t> offsets_;
   std::vector<std::size_t> lengths_;

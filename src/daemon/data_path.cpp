@@ -1,0 +1,203 @@
+// The two data-path pipelines of Tunnel: TUN -> seal -> UDP and UDP -> open -> TUN.
+#include <poll.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+
+#include "daemon/log.h"
+#include "daemon/staged_packets.h"
+#include "daemon/tun_reader.h"
+#include "daemon/tunnel.h"
+#include "protocol/data_packet.h"
+
+namespace squtun::daemon {
+
+using protocol::DropReason;
+using protocol::kDataHeaderSize;
+using protocol::kDataOverhead;
+
+namespace {
+
+// Batches in flight per direction with workers: one being read, the rest being sealed or
+// opened and sent. Enough that 16 workers each find a chunk.
+constexpr std::size_t kPipelineSlots = 4;
+
+constexpr int kTickMilliseconds =
+    static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(protocol::kTimerGranularity).count());
+
+}  // namespace
+
+Tunnel::OutboundSlot::OutboundSlot() : batch(kBatchSize, kSlotSize) {}
+
+Tunnel::InboundSlot::InboundSlot(std::size_t capacity)
+    : batch(capacity, net::DatagramBatch::kGroSlotSize),
+      tickets(batch.max_count()),
+      inner_sizes(batch.max_count()) {}
+
+void Tunnel::build_pipelines() {
+  const std::size_t slots = workers_ > 0 ? kPipelineSlots : 1;
+  // With GRO every slot of a receiving batch may fill its 64 KiB: half the batch size
+  // keeps the memory of several batches in flight near that of one.
+  const std::size_t inbound_capacity = workers_ > 0 ? kBatchSize / 2 : kBatchSize;
+  out_.slots = std::vector<OutboundSlot>(slots);
+  in_.slots.reserve(slots);
+  for (std::size_t i = 0; i < slots; ++i) in_.slots.emplace_back(inbound_capacity);
+  out_.aead.resize(std::max<std::size_t>(workers_, 1));
+  in_.aead.resize(std::max<std::size_t>(workers_, 1));
+  writer_.emplace(tun_, counters_, in_.slots.front().batch.max_count());
+  out_.pipeline.emplace(
+      slots, workers_, [this](auto w, auto s, auto first, auto end) { seal_packets(w, s, first, end); },
+      [this](auto s) { send_sealed(s); }, [this](auto error) { data_path_failed("outbound", error); });
+  in_.pipeline.emplace(
+      slots, workers_, [this](auto w, auto s, auto first, auto end) { open_packets(w, s, first, end); },
+      [this](auto s) { deliver_opened(s); }, [this](auto error) { data_path_failed("inbound", error); });
+}
+
+// --- TUN -> seal -> UDP ---------------------------------------------------------------
+
+void Tunnel::outbound_loop() {
+  StagedPackets staged(counters_);
+  TunReader reader(tun_, counters_);
+  std::array<pollfd, 3> fds{{{tun_.fd(), POLLIN, 0}, {stop_event_.get(), POLLIN, 0}, {session_up_.get(), POLLIN, 0}}};
+  while (!stopping_) {
+    if (poll(fds.data(), fds.size(), -1) <= 0 || stopping_) continue;
+    if (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {  // deleted: POLLERR for good
+      log_error("interface " + tun_.name() + " is gone (deleted?); stopping");
+      return halt();
+    }
+    if (fds[2].revents & POLLIN) {
+      std::uint64_t events = 0;
+      const auto slot = out_.pipeline->acquire();
+      if (!slot) continue;
+      net::DatagramBatch& batch = out_.slots[*slot].batch;
+      if (read(session_up_.get(), &events, sizeof events) > 0 && staged.release(batch, current_time().mono) > 0) {
+        if (const auto unsent = publish_outbound(*slot)) counters_.drop(*unsent, batch.count());
+      }
+    }
+    const auto slot = (fds[0].revents & POLLIN) ? out_.pipeline->acquire() : std::nullopt;
+    if (slot && reader.read_batch(out_.slots[*slot].batch) > 0) {
+      net::DatagramBatch& batch = out_.slots[*slot].batch;
+      for (std::size_t i = 0; mss_clamp_ && i < batch.count(); ++i)
+        mss_clamp_->apply(batch.slot(i).subspan(kDataHeaderSize, batch.length(i)));
+      if (const auto unsent = publish_outbound(*slot)) staged.hold(batch, current_time().mono, *unsent);
+    }
+    send_control_messages();
+  }
+}
+
+std::optional<DropReason> Tunnel::publish_outbound(std::size_t slot) {
+  OutboundSlot& s = out_.slots[slot];
+  const std::size_t n = s.batch.count();
+  DropReason unsent = DropReason::NoSession;
+  with_peer([&](protocol::Peer& peer) {
+    s.ticket = peer.reserve_send(n, current_time());
+    if (!s.ticket) unsent = peer.unsendable_reason();
+  });
+  if (!s.ticket) return unsent;
+  s.seal_failed.store(false, std::memory_order_relaxed);
+  out_.pipeline->publish(slot, n);
+  return std::nullopt;
+}
+
+void Tunnel::seal_packets(std::size_t worker, std::size_t slot, std::size_t first, std::size_t end) {
+  OutboundSlot& s = out_.slots[slot];
+  for (std::size_t i = first; i < end; ++i) {
+    auto datagram = s.batch.slot(i);
+    const std::size_t sealed = protocol::seal_packet(out_.aead[worker], *s.ticket->session, s.ticket->first_counter + i,
+                                                     datagram.subspan(kDataHeaderSize, s.batch.length(i)), datagram);
+    if (sealed == 0) return s.seal_failed.store(true, std::memory_order_relaxed);
+    s.batch.length(i) = sealed;
+    s.batch.endpoint(i) = s.ticket->to;
+  }
+}
+
+void Tunnel::send_sealed(std::size_t slot) {
+  OutboundSlot& s = out_.slots[slot];
+  if (s.seal_failed.load(std::memory_order_relaxed)) {
+    return counters_.drop(DropReason::UdpSend, s.batch.count());  // nothing of the batch goes out
+  }
+  const net::SendResult result = socket_.send(s.batch);
+  counters_.drop(DropReason::UdpSend, result.failed);
+  counters_.add(counters_.tx_packets, result.sent);
+  counters_.add(counters_.tx_bytes, result.bytes - result.sent * kDataOverhead);
+  if (udp_gso_on_.load(std::memory_order_relaxed) && !socket_.gso_enabled()) {
+    udp_gso_on_ = false;
+    log_warning("the kernel refused a UDP GSO send; sending datagrams one by one from now on");
+  }
+}
+
+// --- UDP -> open -> TUN ---------------------------------------------------------------
+
+void Tunnel::inbound_loop() {
+  auto next_tick = std::chrono::steady_clock::now();
+  while (!stopping_) {
+    const auto until_tick = std::chrono::duration_cast<std::chrono::milliseconds>(
+        next_tick - std::chrono::steady_clock::now());
+    const int timeout = static_cast<int>(std::max<std::int64_t>(0, until_tick.count()));
+    // poll ignores a negative fd: without a name to look up there is none.
+    const int lookup_fd = resolver_ && !resolver_->gone() ? resolver_->fd() : -1;
+    std::array<pollfd, 3> fds{{{socket_.fd(), POLLIN, 0}, {stop_event_.get(), POLLIN, 0}, {lookup_fd, POLLIN, 0}}};
+    const int ready = poll(fds.data(), fds.size(), timeout);
+    if (stopping_) break;
+    const auto slot = ready > 0 && (fds[0].revents & POLLIN) ? in_.pipeline->acquire() : std::nullopt;
+    if (slot && socket_.receive(in_.slots[*slot].batch)) {
+      admit_datagrams(in_.slots[*slot]);
+      in_.pipeline->publish(*slot, in_.slots[*slot].batch.count());
+    }
+    if (ready > 0 && fds[2].revents != 0) take_peer_lookup();
+    if (std::chrono::steady_clock::now() >= next_tick) {
+      with_peer([](protocol::Peer& peer) { peer.tick(current_time()); });
+      next_tick = std::chrono::steady_clock::now() + std::chrono::milliseconds(kTickMilliseconds);
+      log_flush_suppressed();  // summaries of rate-limited warnings whose minute is over
+    }
+    if (lookup_wanted_.exchange(false)) request_peer_lookup();
+    send_control_messages();
+  }
+}
+
+void Tunnel::admit_datagrams(InboundSlot& slot) {
+  net::DatagramBatch& batch = slot.batch;
+  counters_.drop(DropReason::Malformed, batch.dropped());
+  const protocol::Now now = current_time();
+  with_peer([&](protocol::Peer& peer) {
+    for (std::size_t i = 0; i < batch.count(); ++i) slot.tickets[i] = peer.receive(batch.datagram(i), batch.endpoint(i), now);
+  });
+}
+
+void Tunnel::open_packets(std::size_t worker, std::size_t slot, std::size_t first, std::size_t end) {
+  InboundSlot& s = in_.slots[slot];
+  for (std::size_t i = first; i < end; ++i) {
+    auto& ticket = s.tickets[i];
+    if (!ticket) continue;
+    auto message = s.batch.datagram(i);
+    const auto inner = protocol::open_packet(in_.aead[worker], *ticket->session, message, message.subspan(kDataHeaderSize));
+    if (inner) {
+      s.inner_sizes[i] = *inner;
+    } else {
+      ticket.reset();
+      counters_.drop(DropReason::BadMac);
+    }
+  }
+}
+
+void Tunnel::deliver_opened(std::size_t slot) {
+  InboundSlot& s = in_.slots[slot];
+  const std::size_t n = s.batch.count();
+  const protocol::Now now = current_time();
+  with_peer([&](protocol::Peer& peer) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (s.tickets[i] && !peer.commit_data(*s.tickets[i], s.batch.endpoint(i), s.inner_sizes[i], now)) s.tickets[i].reset();
+    }
+  });
+  for (std::size_t i = 0; i < n; ++i) {
+    if (s.tickets[i] && s.inner_sizes[i] > 0) {
+      const auto packet = s.batch.datagram(i).subspan(kDataHeaderSize, s.inner_sizes[i]);
+      if (mss_clamp_) mss_clamp_->apply(packet);
+      writer_->add(packet);
+    }
+  }
+  writer_->flush();
+}
+
+}  // namespace squtun::daemon
