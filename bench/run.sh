@@ -2,6 +2,7 @@
 # bench/run.sh — squtun against wireguard-go and the bare link, in one run.
 #
 #   bash bench/run.sh [--quick] [--out FILE] [--no-install] [--build-dir DIR] [--time SECS]
+#                     [--against REV] [--variant LABEL=ARGS]...
 #
 # As root on Debian 12. Installs what it needs (iperf3, iproute2, wireguard-tools, Debian's
 # wireguard-go, build tools, Google Benchmark), unpacks the bookworm-backports wireguard-go
@@ -11,6 +12,11 @@
 # both wireguard-go builds. Prints a table with every figure and its ratio to the modern
 # wireguard-go (and to the bare veth for throughput) and writes it as TSV. bench/README.md
 # explains every figure.
+#
+# --against REV also builds the commit REV (a detached git worktree under bench/.cache, removed
+# at exit) and measures its squtun beside the current one; --variant LABEL=ARGS measures the
+# current squtun once more with ARGS added to both daemons. Each such pair gets a table of
+# ratios with the rows where one side is more than 5 % worse marked.
 #
 # Namespaces, processes and cleanup are tests/e2e/lib.sh's, so its rules hold: every process
 # is started by this script, recorded by PID and killed by that PID in the EXIT trap; the
@@ -33,6 +39,9 @@ OUT=""
 INSTALL=1
 BUILD_DIR=$REPO_ROOT/build-bench
 SECS=""
+AGAINST=""       # --against: a git revision
+VARIANTS=()      # --variant labels, in order
+declare -A VARIANT_ARGS=()
 
 usage() {
   cat <<'EOF'
@@ -43,9 +52,24 @@ Usage: bash bench/run.sh [options]        (as root, on Debian 12)
   --no-install     skip apt-get (everything must be installed already; the backports
                    wireguard-go is taken from bench/.cache if it was fetched before)
   --build-dir DIR  Release build directory (default: build-bench in the repository)
+  --against REV    also build the commit REV (any git revision) and measure its squtun, with
+                   and without offloads, beside the current one: squtun@HASH; a ratio for
+                   every row, WORSE where the current tree is more than 5 % worse
+  --variant LABEL=ARGS  (repeatable) measure the current squtun once more with ARGS added to
+                   both daemons' command lines, e.g. --variant noclamp=--no-clamp-mss:
+                   squtun+LABEL, with its ratio to the plain squtun for every row
   -h, --help       this help
 Environment: SQUTUN_BENCH_CMAKE_ARGS adds arguments to the cmake configure step.
 EOF
+}
+
+add_variant() { # LABEL=ARGS
+  local label=${1%%=*} args=${1#*=}
+  [[ $1 == *=* && $label =~ ^[A-Za-z0-9_.-]+$ && -n $args ]] ||
+    { echo "--variant: LABEL=ARGS, LABEL of letters, digits, _ . -; ARGS not empty: '$1'" >&2; exit 2; }
+  [[ -z ${VARIANT_ARGS[$label]+set} ]] || { echo "--variant: label '$label' given twice" >&2; exit 2; }
+  VARIANTS+=("$label")
+  VARIANT_ARGS[$label]=$args
 }
 
 while (($#)); do
@@ -58,6 +82,10 @@ while (($#)); do
     --no-install) INSTALL=0 ;;
     --build-dir) BUILD_DIR=${2:?--build-dir needs a directory}; shift ;;
     --build-dir=*) BUILD_DIR=${1#--build-dir=} ;;
+    --against) AGAINST=${2:?--against needs a git revision}; shift ;;
+    --against=*) AGAINST=${1#--against=} ;;
+    --variant) add_variant "${2:?--variant needs LABEL=ARGS}"; shift ;;
+    --variant=*) add_variant "${1#--variant=}" ;;
     -h | --help) usage; exit 0 ;;
     *) echo "bench/run.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -67,6 +95,14 @@ if [[ -z $SECS ]]; then
   SECS=$((QUICK ? 3 : 10))
 fi
 [[ $SECS =~ ^[0-9]+$ ]] && ((SECS >= 1 && SECS <= 120)) || { echo "--time: 1 to 120 seconds" >&2; exit 2; }
+AGAINST_HASH="" AGAINST_SHORT="" AGAINST_DESC=""
+if [[ -n $AGAINST ]]; then
+  AGAINST_HASH=$(git -C "$BENCH_DIR" rev-parse --verify --quiet "$AGAINST^{commit}") ||
+    { echo "--against: '$AGAINST' is not a commit of this repository" >&2; exit 2; }
+  AGAINST_SHORT=$(git -C "$BENCH_DIR" rev-parse --short "$AGAINST_HASH")
+  AGAINST_DESC="commit $AGAINST_SHORT"
+  [[ $AGAINST == "$AGAINST_SHORT" ]] || AGAINST_DESC+=" ($AGAINST)"
+fi
 
 STAMP=$(date +%Y-%m-%d_%H%M%S)
 if [[ -z $OUT ]]; then
@@ -146,13 +182,21 @@ command -v wg >/dev/null 2>&1 || { WG_DEB_WHY="wg (wireguard-tools) is not insta
 # ---------------------------------------------------------------------------------------------
 # 2. build
 
-info "building squtun (Release) in $BUILD_DIR"
-cmake_args=(-S "$REPO_ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DSQUTUN_TESTS=OFF -DSQUTUN_BENCH=ON)
-# shellcheck disable=SC2206  # word splitting wanted
-cmake_args+=(${SQUTUN_BENCH_CMAKE_ARGS:-})
-cmake "${cmake_args[@]}" >"$E2E_LOGS/build.log" 2>&1 || { tail -n 30 "$E2E_LOGS/build.log" >&2; die "cmake configure failed"; }
-cmake --build "$BUILD_DIR" -j"$(nproc)" --target squtun >>"$E2E_LOGS/build.log" 2>&1 ||
-  { tail -n 40 "$E2E_LOGS/build.log" >&2; die "building squtun failed"; }
+# build_squtun SOURCE BUILD_DIR LOG — the squtun target in Release, configured alike for every
+# tree. Only that target is built, so a commit without SQUTUN_BENCH or SQUTUN_TESTS builds too:
+# cmake merely warns about a -D it does not use.
+build_squtun() {
+  local src=$1 dir=$2 log=$3
+  local args=(-S "$src" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DSQUTUN_TESTS=OFF -DSQUTUN_BENCH=ON)
+  # shellcheck disable=SC2206  # word splitting wanted
+  args+=(${SQUTUN_BENCH_CMAKE_ARGS:-})
+  info "building squtun (Release) from $src in $dir"
+  cmake "${args[@]}" >"$log" 2>&1 || { tail -n 30 "$log" >&2; die "cmake configure of $src failed"; }
+  cmake --build "$dir" -j"$(nproc)" --target squtun >>"$log" 2>&1 ||
+    { tail -n 40 "$log" >&2; die "building squtun from $src failed"; }
+}
+
+build_squtun "$REPO_ROOT" "$BUILD_DIR" "$E2E_LOGS/build.log"
 use_binary "$BUILD_DIR/squtun"
 MICRO=""
 MICRO_WHY=""
@@ -167,6 +211,28 @@ else
   MICRO_WHY="no squtun_micro_bench target: the top-level CMakeLists.txt lacks option SQUTUN_BENCH / add_subdirectory(bench)"
 fi
 SQUTUN_VERSION=$("$SQUTUN" --version 2>&1 | head -n 1)
+
+# The reference commit: a detached worktree of this repository, built in a build directory
+# inside it (the same layout as the current tree's, so a compiler cache set up through
+# SQUTUN_BENCH_CMAKE_ARGS finds the unchanged files).
+AGAINST_BIN="" AGAINST_VERSION="" AGAINST_TREE=""
+remove_against_tree() {
+  git -C "$REPO_ROOT" worktree remove --force "$AGAINST_TREE" 2>/dev/null
+  rm -rf "$(dirname "$AGAINST_TREE")"
+  git -C "$REPO_ROOT" worktree prune
+}
+if [[ -n $AGAINST ]]; then
+  mkdir -p "$CACHE"
+  AGAINST_TREE=$(mktemp -d "$CACHE/against.XXXXXX")/src
+  atexit remove_against_tree
+  git -C "$REPO_ROOT" worktree add --detach "$AGAINST_TREE" "$AGAINST_HASH" >"$E2E_LOGS/worktree.log" 2>&1 ||
+    { cat "$E2E_LOGS/worktree.log" >&2; die "git worktree add of $AGAINST ($AGAINST_SHORT) failed"; }
+  build_squtun "$AGAINST_TREE" "$AGAINST_TREE/build-bench" "$E2E_LOGS/build-against.log"
+  AGAINST_BIN=$AGAINST_TREE/build-bench/squtun
+  [[ -x $AGAINST_BIN ]] || die "no squtun binary in $AGAINST_TREE/build-bench"
+  AGAINST_VERSION=$("$AGAINST_BIN" --version 2>&1 | head -n 1)
+  info "reference: $AGAINST = $AGAINST_SHORT, $AGAINST_VERSION"
+fi
 
 # ---------------------------------------------------------------------------------------------
 # 3. namespaces
@@ -338,11 +404,12 @@ run_veth() {
   R[veth/cpu_ns_per_kib]=- R[veth/rss_mib]=-
 }
 
-run_squtun() { # TUNNEL [extra squtun options]
-  local t=$1 net
-  shift
-  net=$([[ $t == squtun ]] && echo 10.91.1 || echo 10.91.2)
-  info "$t (${net}.1 -> ${net}.2, inner MTU $INNER_MTU) $*"
+run_squtun() { # TUNNEL BINARY NET [extra squtun options]
+  local t=$1 net=$3
+  # start_daemon runs $SQUTUN: this tunnel's binary, for this call only
+  local SQUTUN=$2
+  shift 3
+  info "$t: $SQUTUN (${net}.1 -> ${net}.2, inner MTU $INNER_MTU) $*"
   local key=$E2E_TMP/squtun.key log_a
   make_key "$key"
   start_daemon "$NS_A" -l 7778 -p 198.18.0.2 -r 7777 -i sqa -k "$key" --pidfile "$(pidfile_for "$t-a")" "$@"
@@ -426,9 +493,37 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 T0=$(now_ms)
 info "measuring: ${SECS} s per iperf3 test; load average before: $LOAD0"
 
+# Beside the current squtun: the reference commit's (squtun@HASH, with and without offloads)
+# and the variants (squtun+LABEL). COMPARED_TO[TUNNEL] is what that tunnel's ratios are to.
+EXTRA_TUNNELS=()
+declare -A COMPARED_TO=()
+if [[ -n $AGAINST_BIN ]]; then
+  EXTRA_TUNNELS+=("squtun@$AGAINST_SHORT" "squtun_nooff@$AGAINST_SHORT")
+  COMPARED_TO[squtun]=squtun@$AGAINST_SHORT
+  COMPARED_TO[squtun_nooff]=squtun_nooff@$AGAINST_SHORT
+  TITLE[squtun@$AGAINST_SHORT]="squtun@$AGAINST_SHORT"
+  TITLE[squtun_nooff@$AGAINST_SHORT]="squtun@$AGAINST_SHORT no-offload"
+fi
+for v in "${VARIANTS[@]}"; do
+  EXTRA_TUNNELS+=("squtun+$v")
+  COMPARED_TO[squtun+$v]=squtun
+  TITLE[squtun+$v]="squtun +$v"
+done
+
 run_veth
-run_squtun squtun
-run_squtun squtun_nooff --no-offload
+# Each reference right after its current counterpart, so both see much the same machine.
+run_squtun squtun "$SQUTUN" 10.91.1
+[[ -z $AGAINST_BIN ]] || run_squtun "squtun@$AGAINST_SHORT" "$AGAINST_BIN" 10.91.3
+run_squtun squtun_nooff "$SQUTUN" 10.91.2 --no-offload
+[[ -z $AGAINST_BIN ]] || run_squtun "squtun_nooff@$AGAINST_SHORT" "$AGAINST_BIN" 10.91.4 --no-offload
+for i in "${!VARIANTS[@]}"; do
+  read -ra args <<<"${VARIANT_ARGS[${VARIANTS[$i]}]}"
+  run_squtun "squtun+${VARIANTS[$i]}" "$SQUTUN" "10.91.$((10 + i))" "${args[@]}"
+  NOTE[squtun+${VARIANTS[$i]}]="${NOTE[squtun+${VARIANTS[$i]}]:+${NOTE[squtun+${VARIANTS[$i]}]}; }daemon arguments added: ${VARIANT_ARGS[${VARIANTS[$i]}]}"
+done
+for t in "${EXTRA_TUNNELS[@]}"; do
+  [[ $t == *@* ]] && NOTE[$t]="${NOTE[$t]:+${NOTE[$t]}; }$AGAINST_DESC, $AGAINST_VERSION"
+done
 if [[ -n $WG_DEB ]]; then
   run_wireguard_go wggo_deb12 "$WG_DEB" 10.92.1
   NOTE[wggo_deb12]="${NOTE[wggo_deb12]:-Debian 12 package $WG_DEB_VERSION}"
@@ -501,26 +596,41 @@ fmt() { # FIGURE VALUE
   esac
 }
 
+# worse FIGURE VALUE BASELINE — VALUE more than WORSE_PCT % worse than BASELINE: lower for
+# throughput, higher for RTT, loss, CPU and RSS. Never when either is not a number or the
+# baseline is 0 (no ratio).
+WORSE_PCT=5
+higher_is_better() { local x; for x in "${THROUGHPUT[@]}"; do [[ $x == "$1" ]] && return 0; done; return 1; }
+worse() {
+  local up=0
+  higher_is_better "$1" && up=1
+  is_num "$2" && is_num "$3" && awk -v v="$2" -v b="$3" -v up="$up" -v p="$WORSE_PCT" \
+    'BEGIN { exit !(b > 0 && (up ? v < b * (1 - p / 100) : v > b * (1 + p / 100))) }'
+}
+
 {
   printf '# squtun bench %s\thost %s\tkernel %s\t%s cores\t%s s per test%s\n' "$STAMP" "$(hostname)" \
     "$(uname -r)" "$(nproc)" "$SECS" "$( ((QUICK)) && echo ' (--quick)')"
-  printf '# load average before %s, after %s\tsqutun %s\twireguard-go Debian %s\tbackports %s\n' \
-    "$LOAD0" "$LOAD1" "$SQUTUN_VERSION" "${WG_DEB_VERSION:-n/a}" "${WG_BPO_VERSION:-n/a}"
-  printf 'tunnel\tfigure\tunit\tvalue\tratio_to_%s\tratio_to_veth\tnote\n' "$REF"
-  for t in "${TUNNELS[@]}"; do
+  printf '# load average before %s, after %s\tsqutun %s\twireguard-go Debian %s\tbackports %s%s\n' \
+    "$LOAD0" "$LOAD1" "$SQUTUN_VERSION" "${WG_DEB_VERSION:-n/a}" "${WG_BPO_VERSION:-n/a}" \
+    "${AGAINST_HASH:+$'\t'against $AGAINST_HASH ($AGAINST)}"
+  printf 'tunnel\tfigure\tunit\tvalue\tratio_to_%s\tratio_to_veth\tcompared_to\tratio_to_compared\tworse\tnote\n' "$REF"
+  for t in "${TUNNELS[@]}" "${EXTRA_TUNNELS[@]}"; do
     for f in "${FIGURES[@]}"; do
       v=${R[$t/$f]:-n/a}
       rv=n/a
       for x in "${THROUGHPUT[@]}"; do [[ $x == "$f" ]] && rv=$(ratio "$v" "${R[veth/$f]:-}"); done
-      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$f" "${FIG_UNIT[$f]}" "$(fmt "$f" "$v")" \
-        "$(ratio "$v" "${R[$REF/$f]:-}")" "$rv" "${NOTE[$t]:-}"
+      base=${COMPARED_TO[$t]:-}
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$f" "${FIG_UNIT[$f]}" "$(fmt "$f" "$v")" \
+        "$(ratio "$v" "${R[$REF/$f]:-}")" "$rv" "${base:--}" "$([[ -n $base ]] && ratio "$v" "${R[$base/$f]:-}" || echo -)" \
+        "$([[ -n $base ]] && worse "$f" "$v" "${R[$base/$f]:-}" && echo WORSE || true)" "${NOTE[$t]:-}"
     done
   done
   declare -A micro_unit=([seal_1420]=MB/s [open_1420]=MB/s [seal_64]=ns [open_64]=ns
     [replay_reordered]=ns [peer_rx_batch64]=ns)
   for k in seal_1420 open_1420 seal_64 open_64 replay_reordered peer_rx_batch64; do
     is_num "${MICRO_R[$k]:-}" || continue
-    printf 'micro\t%s\t%s\t%.1f\tn/a\tn/a\t%s\n' "$k" "${micro_unit[$k]}" "${MICRO_R[$k]}" "CPU time, squtun_micro_bench"
+    printf 'micro\t%s\t%s\t%.1f\tn/a\tn/a\t-\t-\t\t%s\n' "$k" "${micro_unit[$k]}" "${MICRO_R[$k]}" "CPU time, squtun_micro_bench"
   done
 } >"$OUT"
 
@@ -548,8 +658,25 @@ for f in "${THROUGHPUT[@]}"; do
   for t in "${TUNNELS[@]}"; do printf ' %-17s' "$(ratio "${R[$t/$f]:-}" "${R[veth/$f]:-}")"; done
   echo
 done
+xratio() { local r; r=$(ratio "$@"); [[ $r == n/a ]] && echo n/a || echo "x$r"; }
+# One table per compared pair: TUNNEL beside what it is compared to, the ratio, the mark.
+for t in squtun squtun_nooff "${EXTRA_TUNNELS[@]}"; do
+  base=${COMPARED_TO[$t]:-}
+  [[ -n $base ]] || continue
+  echo "${TITLE[$t]} against ${TITLE[$base]}: ratio = ${TITLE[$t]} / ${TITLE[$base]}; WORSE: more than $WORSE_PCT % worse" \
+    "(lower throughput; higher RTT, loss, CPU, RSS)"
+  printf '%-22s %-7s %-27s %-27s %-7s\n' figure unit "${TITLE[$t]}" "${TITLE[$base]}" ratio
+  n=0
+  for f in "${FIGURES[@]}"; do
+    mark=""
+    worse "$f" "${R[$t/$f]:-}" "${R[$base/$f]:-}" && { mark=WORSE; n=$((n + 1)); }
+    printf '%-22s %-7s %-27s %-27s %-7s %s\n' "${FIG_TITLE[$f]}" "${FIG_UNIT[$f]}" "$(fmt "$f" "${R[$t/$f]:-n/a}")" \
+      "$(fmt "$f" "${R[$base/$f]:-n/a}")" "$(xratio "${R[$t/$f]:-}" "${R[$base/$f]:-}")" "$mark"
+  done
+  echo "  $n of ${#FIGURES[@]} rows WORSE"
+done
 echo "notes:"
-for t in "${TUNNELS[@]}"; do
+for t in "${TUNNELS[@]}" "${EXTRA_TUNNELS[@]}"; do
   [[ -n ${NOTE[$t]:-} ]] && echo "  ${TITLE[$t]}: ${NOTE[$t]}"
 done
 echo "  CPU: utime+stime of both daemons over the TCP 1-stream A->B test / KiB received; RSS: larger VmHWM"
