@@ -101,9 +101,9 @@ const OptionSpec kOptions[] = {
      "leave the MSS of TCP SYNs alone (default: fit it to the MTU)"},
     {"threads", '\0', "N", ValueRange{1, daemon::kMaxThreads, "a number of threads"}, kTunnel, kConfig, kRestart,
      store_number<&Options::threads>,
-     "seal and open packets on N threads per direction, each tunnel's\n"
-     "packets still sent in the order they were read ({range};\n"
-     "default: one per online CPU; 1: no worker threads)"},
+     "seal and open packets on N threads per direction: the one that\n"
+     "reads them and N-1 workers; packets still leave in the order\n"
+     "they were read ({range}; default: the online CPUs less one)"},
     {"config", '\0', "FILE", {}, kTunnel, kCommandLineOnly, kRestart, nullptr,
      "read options from FILE: lines of 'name = value' named like the\n"
      "long options (flags take yes or no); the command line overrides it"},

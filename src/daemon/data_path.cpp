@@ -19,10 +19,6 @@ using protocol::kDataOverhead;
 
 namespace {
 
-// Batches in flight per direction with workers: one being read, the rest being sealed or
-// opened and sent. Enough that 16 workers each find a chunk.
-constexpr std::size_t kPipelineSlots = 4;
-
 constexpr int kTickMilliseconds = static_cast<int>(
     std::chrono::duration_cast<std::chrono::milliseconds>(protocol::kTimerGranularity).count());
 
@@ -58,6 +54,16 @@ void Tunnel::build_pipelines() {
       [this](auto error) { data_path_failed("inbound", error); });
 }
 
+// With workers, the reading thread works on the pipeline's chunks whenever it has nothing to
+// read, instead of leaving them to a worker that has to be woken first.
+int Tunnel::wait_for_input(std::span<pollfd> fds, int timeout_ms, OrderedPipeline& pipeline) {
+  if (workers_ > 0) {
+    if (const int ready = poll(fds.data(), fds.size(), 0); ready != 0) return ready;
+    pipeline.help();
+  }
+  return poll(fds.data(), fds.size(), timeout_ms);
+}
+
 // --- TUN -> seal -> UDP ---------------------------------------------------------------
 
 void Tunnel::outbound_loop() {
@@ -66,7 +72,7 @@ void Tunnel::outbound_loop() {
   std::array<pollfd, 3> fds{
       {{tun_.fd(), POLLIN, 0}, {stop_event_.get(), POLLIN, 0}, {session_up_.get(), POLLIN, 0}}};
   while (!stopping_) {
-    if (poll(fds.data(), fds.size(), -1) <= 0 || stopping_) continue;
+    if (wait_for_input(fds, -1, *out_.pipeline) <= 0 || stopping_) continue;
     if (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {  // deleted: POLLERR for good
       log_error("interface " + tun_.name() + " is gone (deleted?); stopping");
       return halt();
@@ -148,7 +154,7 @@ void Tunnel::inbound_loop() {
     const int lookup_fd = resolver_ && !resolver_->gone() ? resolver_->fd() : -1;
     std::array<pollfd, 3> fds{
         {{socket_.fd(), POLLIN, 0}, {stop_event_.get(), POLLIN, 0}, {lookup_fd, POLLIN, 0}}};
-    const int ready = poll(fds.data(), fds.size(), timeout);
+    const int ready = wait_for_input(fds, timeout, *in_.pipeline);
     if (stopping_) break;
     const auto slot =
         ready > 0 && (fds[0].revents & POLLIN) ? in_.pipeline->acquire() : std::nullopt;

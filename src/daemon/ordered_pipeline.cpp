@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 
 namespace squtun::daemon {
@@ -13,6 +14,7 @@ namespace {
 // taken once per several packets, not per packet.
 constexpr std::size_t kMinChunk = 4;
 constexpr std::size_t kMaxThreadName = 15;  // the kernel's limit
+constexpr std::chrono::microseconds kWatchForBatch{50};
 
 std::size_t chunk_size(std::size_t items, std::size_t threads) {
   return std::max(kMinChunk, (items + 2 * threads - 1) / (2 * threads));
@@ -46,7 +48,13 @@ OrderedPipeline::~OrderedPipeline() {
 
 std::optional<std::size_t> OrderedPipeline::acquire() {
   Lock lock(mutex_);
-  slot_free_.wait(lock, [this] { return stopping_ || published_ - finished_ < slots(); });
+  while (!stopping_ && published_ - finished_ >= slots()) {
+    if (claiming_ == published_) {
+      slot_free_.wait(lock);
+    } else {
+      run_on_caller(lock);  // rather than wait for the workers, do their work
+    }
+  }
   if (stopping_) return std::nullopt;
   return published_ % slots();
 }
@@ -58,13 +66,22 @@ void OrderedPipeline::publish(std::size_t slot, std::size_t items) {
   slot_done_[slot] = 0;
   slot_chunk_[slot] = chunk_size(items, workers() + 1);
   ++published_;
-  // One worker per chunk beyond the one this thread takes first.
-  for (std::size_t c = slot_chunk_[slot]; c < items && c / slot_chunk_[slot] <= workers();
-       c += slot_chunk_[slot])
+  published_count_.store(published_, std::memory_order_release);
+  if (workers_.empty()) return run_on_caller(lock);
+  for (std::size_t c = 0; c < items && c / slot_chunk_[slot] < workers(); c += slot_chunk_[slot])
     work_ready_.notify_one();
+  if (items == 0) run_on_caller(lock);  // nothing to work on: finished at once, in its turn
+}
+
+void OrderedPipeline::help() {
+  Lock lock(mutex_);
+  run_on_caller(lock);
+}
+
+void OrderedPipeline::run_on_caller(Lock& lock) {
   try {
     help(lock, workers());
-    finish_done(lock);  // an empty batch, or one the workers completed meanwhile
+    finish_done(lock);  // batches the workers completed meanwhile
   } catch (...) {
     stop_locked();
     throw;
@@ -139,7 +156,7 @@ void OrderedPipeline::finish_done(Lock& lock) {
 void OrderedPipeline::work_loop(std::size_t worker) {
   Lock lock(mutex_);
   while (!stopping_) {
-    work_ready_.wait(lock, [this] { return stopping_ || claiming_ < published_; });
+    if (claiming_ == published_) await_batch(lock);
     try {
       help(lock, worker);
     } catch (...) {
@@ -149,6 +166,20 @@ void OrderedPipeline::work_loop(std::size_t worker) {
       return;
     }
   }
+}
+
+// A worker woken through the condition variable arrives tens of microseconds late, when the
+// reading thread has done much of a batch itself: it first watches for the next batch a
+// little while, which is about the time the reading thread takes to read one.
+void OrderedPipeline::await_batch(Lock& lock) {
+  const std::uint64_t seen = published_;
+  lock.unlock();
+  const auto until = std::chrono::steady_clock::now() + kWatchForBatch;
+  while (published_count_.load(std::memory_order_acquire) == seen &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::yield();
+  lock.lock();
+  work_ready_.wait(lock, [this] { return stopping_ || claiming_ < published_; });
 }
 
 }  // namespace squtun::daemon

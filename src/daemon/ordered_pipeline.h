@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -14,11 +15,11 @@ namespace squtun::daemon {
 
 // Spreads the per-item work of batches over threads and finishes the batches strictly in
 // the order they were published, as WireGuard's per-peer queue does. One thread fills
-// slots and publishes them; it then works on the chunks of items still unclaimed, beside
-// the workers, so that no hand-off is needed when the workers are busy elsewhere (on two
-// cores, both ends of a tunnel and the applications compete for them). Whichever thread
-// completes the oldest batch finishes it, and the ones done after it, while holding the
-// finishing turn: one thread at a time, in publication order. The caller owns the
+// slots and publishes them while it has input; whenever it has none, or every slot is in
+// flight, it works on the chunks of items still unclaimed beside the workers, so a lone
+// packet waits for no worker to wake up. Whichever thread completes the oldest batch
+// finishes it, and the ones done after it, while holding the finishing turn: one thread at
+// a time, in publication order. The caller owns the
 // batches, indexed by slot; the pipeline hands out only slot numbers, so after
 // construction it allocates nothing.
 class OrderedPipeline {
@@ -41,13 +42,16 @@ class OrderedPipeline {
   std::size_t slots() const { return slot_items_.size(); }
   std::size_t workers() const { return workers_.size(); }
 
-  // The slot to fill next, waiting while every slot is in flight; nothing once stopped.
-  // The same slot again until it is published.
+  // The slot to fill next; while every slot is in flight, works on their unclaimed chunks
+  // or waits. Nothing once stopped. The same slot again until it is published.
   std::optional<std::size_t> acquire();
-  // Hands the slot acquire() returned, now holding `items` items, to the workers, and
-  // works on it (and on older batches) until no chunk is left unclaimed. Rethrows what
-  // work or finish threw on this thread, after stopping the pipeline.
+  // Hands the slot acquire() returned, now holding `items` items, to the workers. Without
+  // workers, processes and finishes it before it returns.
   void publish(std::size_t slot, std::size_t items);
+  // Works on unclaimed chunks until there are none and finishes what is done: for the
+  // publishing thread when it has nothing to read. acquire(), publish() and help() rethrow
+  // what work or finish threw on the calling thread, after stopping the pipeline.
+  void help();
   // Wakes every thread waiting in the pipeline; batches not yet finished are dropped.
   // Safe from any thread.
   void stop();
@@ -58,6 +62,8 @@ class OrderedPipeline {
     std::size_t slot, first, end;
   };
   void work_loop(std::size_t worker);
+  void await_batch(Lock& lock);
+  void run_on_caller(Lock& lock);
   // Works on unclaimed chunks until there are none. The lock is held on entry and on every
   // exit, an exception's included; work and finish run without it.
   void help(Lock& lock, std::size_t worker);
@@ -82,6 +88,8 @@ class OrderedPipeline {
   std::uint64_t finished_ = 0;
   std::vector<std::size_t> slot_items_, slot_claimed_, slot_done_, slot_chunk_;
 
+  // published_, readable without the lock by a worker watching for the next batch.
+  std::atomic<std::uint64_t> published_count_{0};
   std::vector<std::thread> workers_;
 };
 

@@ -31,9 +31,12 @@
 namespace squtun::daemon {
 namespace {
 
+// One core is left to the kernel, which moves every packet twice (device and socket), and to
+// the other direction's reading thread: on two cores a worker beside each reading thread
+// measured 15-30 % slower, not faster (docs/PERFORMANCE.md).
 std::size_t thread_count(const Settings& s) {
   if (s.threads > 0) return s.threads;
-  return static_cast<std::size_t>(std::clamp(sysconf(_SC_NPROCESSORS_ONLN), 1L, long{kMaxThreads}));
+  return static_cast<std::size_t>(std::clamp(sysconf(_SC_NPROCESSORS_ONLN) - 1, 1L, long{kMaxThreads}));
 }
 
 // The local address of -b, with the -l port.

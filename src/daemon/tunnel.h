@@ -1,8 +1,11 @@
 #pragma once
 
+#include <poll.h>
+
 #include <atomic>
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <variant>
@@ -35,6 +38,9 @@ class Tunnel {
  public:
   static constexpr std::size_t kBatchSize = 64;
   static constexpr std::size_t kSlotSize = 65536;
+  // Batches in flight per direction with workers: one being read, the rest being sealed or
+  // opened and sent. Enough that 16 threads each find a chunk.
+  static constexpr std::size_t kPipelineSlots = 4;
 
   // `next_psk`: the --next-key key, or nullptr.
   // `threads`: threads that seal, and that open, packets: the reading thread of each
@@ -100,6 +106,7 @@ class Tunnel {
   void run_data_path(const char* direction, void (Tunnel::*loop)());
   void data_path_failed(const char* direction, std::exception_ptr error);
   void build_pipelines();
+  int wait_for_input(std::span<pollfd> fds, int timeout_ms, OrderedPipeline& pipeline);
 
   void outbound_loop();
   // Reserves counters for the slot's packets, in the order they were read, and publishes

@@ -4,8 +4,8 @@
 # per direction, yet arrive complete and in the order they were sent.
 #
 # For --threads 1, 2 and 4, with offloads on (default) and with --no-offload, on a static pair:
-#   - the daemon runs the threads --threads asks for (their names in /proc: sealN and openN
-#     workers, a send and a deliver thread; none of them with --threads 1);
+#   - the daemon runs the threads --threads asks for (their names in /proc: besides the
+#     outbound and inbound threads, N - 1 workers seal1... and N - 1 open1...);
 #   - 20,000 sequence-numbered UDP datagrams of varied sizes, sent in bursts of 32 (every
 #     other burst as one UDP GSO send), arrive A -> B and B -> A, every one, none twice, none
 #     before one sent ahead of it (seqcheck.py);
@@ -44,19 +44,15 @@ ip -n "$NS_B" link set tun0 txqueuelen 4000
 # thread_names PID — the names of the daemon's threads, sorted, one line
 thread_names() { cat "/proc/$1/task/"*/comm 2>/dev/null | sort | tr '\n' ' '; }
 
-# expect_threads PID N — the workers and finishers --threads N asks for, and no more
+# expect_threads PID N — the workers --threads N asks for beside the two reading threads
+# (outbound and inbound, which seal and open too), and no more
 expect_threads() {
   local pid=$1 n=$2 names seal open
   names=$(thread_names "$pid")
-  seal=$(grep -o '\bseal[0-9]*\b' <<<"${names// /$'\n'}" | grep -c . || true)
-  open=$(grep -o '\bopen[0-9]*\b' <<<"${names// /$'\n'}" | grep -c . || true)
-  if ((n == 1)); then
-    ((seal == 0 && open == 0)) || die "--threads 1 runs worker threads: $names"
-    [[ $names != *send* && $names != *deliver* ]] || die "--threads 1 runs finisher threads: $names"
-  else
-    ((seal == n && open == n)) || die "--threads $n runs $seal sealing and $open opening workers: $names"
-    [[ $names == *send* && $names == *deliver* ]] || die "--threads $n has no send or deliver thread: $names"
-  fi
+  seal=$(tr ' ' '\n' <<<"$names" | grep -c '^seal[0-9]*$' || true)
+  open=$(tr ' ' '\n' <<<"$names" | grep -c '^open[0-9]*$' || true)
+  ((seal == n - 1 && open == n - 1)) ||
+    die "--threads $n runs $seal sealing and $open opening workers beside the reading threads, not $((n - 1)) each: $names"
   [[ $names == *outbound* && $names == *inbound* ]] || die "no outbound or inbound thread: $names"
 }
 

@@ -97,6 +97,7 @@ TEST(OrderedPipelineTest, WorkersShareOneBatch) {
       },
       [&](auto) { finished = true; }, [](auto) {});
   pipeline.publish(*pipeline.acquire(), kMaxItems);
+  pipeline.help();
   ASSERT_TRUE(eventually([&] { return finished.load(); }));
   EXPECT_TRUE(overlapped);
 }
@@ -127,9 +128,8 @@ TEST(OrderedPipelineTest, WithoutWorkersPublishWorksAndFinishesOnTheCallersThrea
   EXPECT_EQ(finishes, 2u);
 }
 
-// A batch of two chunks whose second one a worker holds until release(): the publisher's
-// own chunk waits until the worker has started, so publish() returns with the batch still
-// in flight.
+// A batch of two chunks: the worker holds the one it takes until release(); one taken by
+// the publishing thread waits until the worker has started, so the batch stays in flight.
 struct HeldBatch {
   std::atomic<bool> worker_started{false}, released{false};
   std::atomic<std::size_t> finished{0};
