@@ -201,7 +201,7 @@ use_binary "$BUILD_DIR/squtun"
 MICRO=""
 MICRO_WHY=""
 if grep -qs '/squtun_micro_bench.dir$' "$BUILD_DIR/CMakeFiles/TargetDirectories.txt"; then
-  if cmake --build "$BUILD_DIR" -j"$(nproc)" --target squtun_micro_bench squtun_aead_bench >>"$E2E_LOGS/build.log" 2>&1; then
+  if cmake --build "$BUILD_DIR" -j"$(nproc)" --target squtun_micro_bench squtun_aead_bench squtun_pipeline_bench >>"$E2E_LOGS/build.log" 2>&1; then
     MICRO=$BUILD_DIR/bench/squtun_micro_bench
   else
     tail -n 30 "$E2E_LOGS/build.log" >&2
@@ -571,6 +571,14 @@ if [[ -n $MICRO ]] && timeout 600 "$BUILD_DIR/bench/squtun_aead_bench" --seconds
   mapfile -t -O "${#MICRO_LINES[@]}" MICRO_LINES <"$AEAD_LOG"
 else
   MICRO_LINES+=("squtun_aead_bench: n/a, see $AEAD_LOG")
+fi
+# the data path's pipeline between in-memory stand-ins, 1..N threads; its table as printed
+PIPELINE_LOG=${OUT%.tsv}.pipeline.txt
+if [[ -n $MICRO ]] && timeout 600 "$BUILD_DIR/bench/squtun_pipeline_bench" --seconds "$( ((QUICK)) && echo 0.2 || echo 0.5)" \
+  --rounds "$( ((QUICK)) && echo 1 || echo 5)" >"$PIPELINE_LOG" 2>&1; then
+  mapfile -t -O "${#MICRO_LINES[@]}" MICRO_LINES <"$PIPELINE_LOG"
+else
+  MICRO_LINES+=("squtun_pipeline_bench: n/a, see $PIPELINE_LOG")
 fi
 [[ -n $MICRO_WHY ]] && MICRO_LINES+=("n/a: $MICRO_WHY")
 

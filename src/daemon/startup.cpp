@@ -32,8 +32,9 @@ namespace squtun::daemon {
 namespace {
 
 // One core is left to the kernel, which moves every packet twice (device and socket), and to
-// the other direction's reading thread: on two cores a worker beside each reading thread
-// measured 15-30 % slower, not faster (docs/PERFORMANCE.md).
+// the other direction's reading thread. On two cores, with both ends of a tunnel sharing
+// them, a worker beside each reading thread measured TCP 15-25 % faster but 64-byte packets
+// 22 % slower and latency under load higher (docs/PERFORMANCE.md section 7).
 std::size_t thread_count(const Settings& s) {
   if (s.threads > 0) return s.threads;
   return static_cast<std::size_t>(std::clamp(sysconf(_SC_NPROCESSORS_ONLN) - 1, 1L, long{kMaxThreads}));

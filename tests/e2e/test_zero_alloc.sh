@@ -12,7 +12,9 @@
 # crossed (for TCP the transfer's MSS-sized segments, a lower bound on packets whatever
 # offloads do to them; for UDP the datagrams the daemons counted).  A per-packet, per-super-packet or even
 # per-batch allocation breaks that by orders of magnitude.  An idle period is measured too
-# (timers).  All of it with offloads on (default) and with --no-offload on both ends.
+# (timers).  All of it with offloads on (default) and four threads per direction (the
+# reading thread and three cipher workers, an ordered pipeline between them), and with
+# --no-offload and one thread (no workers) on both ends.
 #
 # The preload library comes from $SQUTUN_ALLOC_COUNTER_LIB (CTest sets it), else from the
 # build tree beside the binary (tests/libsqutun_alloc_counter.so), else it is compiled here.
@@ -221,8 +223,8 @@ run_mode() {
   note "[$run] whole run $(since "$t0") s"
 }
 
-run_mode on
-run_mode off --no-offload
+run_mode on --threads 4
+run_mode off --no-offload --threads 1
 
 step "measured"
 printf '    %s\n' "${SUMMARY[@]}"
