@@ -156,11 +156,11 @@ _check_sanitizer_reports() {
     echo "----- sanitizer report $(basename "$f") -----" >&2
     head -n 120 "$f" >&2
   done
-  if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer' \
+  if grep -lE 'ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer' \
     "$E2E_LOGS"/* >/dev/null 2>&1; then
     found=1
     echo "sanitizer errors in logs:" >&2
-    grep -HE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$E2E_LOGS"/* >&2 || true
+    grep -HE 'ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|runtime error:' "$E2E_LOGS"/* >&2 || true
   fi
   return $found
 }
