@@ -24,7 +24,7 @@ constexpr int kTickMilliseconds = static_cast<int>(
 
 }  // namespace
 
-Tunnel::OutboundSlot::OutboundSlot() : batch(kBatchSize, kSlotSize) {}
+Tunnel::OutboundSlot::OutboundSlot(std::size_t capacity) : batch(capacity, kSlotSize) {}
 
 Tunnel::InboundSlot::InboundSlot(std::size_t capacity)
     : batch(capacity, net::DatagramBatch::kGroSlotSize),
@@ -33,12 +33,11 @@ Tunnel::InboundSlot::InboundSlot(std::size_t capacity)
 
 void Tunnel::build_pipelines() {
   const std::size_t slots = workers_ > 0 ? kPipelineSlots : 1;
-  // With GRO every slot of a receiving batch may fill its 64 KiB: half the batch size
-  // keeps the memory of several batches in flight near that of one.
-  const std::size_t inbound_capacity = workers_ > 0 ? kBatchSize / 2 : kBatchSize;
-  out_.slots = std::vector<OutboundSlot>(slots);
-  in_.slots.reserve(slots);
-  for (std::size_t i = 0; i < slots; ++i) in_.slots.emplace_back(inbound_capacity);
+  const std::size_t capacity = workers_ > 0 ? kPipelineBatchSize : kBatchSize;
+  for (std::size_t i = 0; i < slots; ++i) {
+    out_.slots.emplace_back(capacity);
+    in_.slots.emplace_back(capacity);
+  }
   out_.aead.resize(workers_ + 1);  // the last for the reading thread
   in_.aead.resize(workers_ + 1);
   writer_.emplace(tun_, counters_, in_.slots.front().batch.max_count());
@@ -158,10 +157,8 @@ void Tunnel::inbound_loop() {
     if (stopping_) break;
     const auto slot =
         ready > 0 && (fds[0].revents & POLLIN) ? in_.pipeline->acquire() : std::nullopt;
-    if (slot && socket_.receive(in_.slots[*slot].batch)) {
-      admit_datagrams(in_.slots[*slot]);
+    if (slot && socket_.receive(in_.slots[*slot].batch) && admit_datagrams(in_.slots[*slot]))
       in_.pipeline->publish(*slot, in_.slots[*slot].batch.count());
-    }
     if (ready > 0 && fds[2].revents != 0) take_peer_lookup();
     if (std::chrono::steady_clock::now() >= next_tick) {
       with_peer([](protocol::Peer& peer) { peer.tick(current_time()); });
@@ -173,14 +170,18 @@ void Tunnel::inbound_loop() {
   }
 }
 
-void Tunnel::admit_datagrams(InboundSlot& slot) {
+bool Tunnel::admit_datagrams(InboundSlot& slot) {
   net::DatagramBatch& batch = slot.batch;
   counters_.drop(DropReason::Malformed, batch.dropped());
   const protocol::Now now = current_time();
+  bool any_data = false;
   with_peer([&](protocol::Peer& peer) {
-    for (std::size_t i = 0; i < batch.count(); ++i)
+    for (std::size_t i = 0; i < batch.count(); ++i) {
       slot.tickets[i] = peer.receive(batch.datagram(i), batch.endpoint(i), now);
+      any_data = any_data || slot.tickets[i].has_value();
+    }
   });
+  return any_data;
 }
 
 void Tunnel::open_packets(std::size_t worker, std::size_t slot, std::size_t first,

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <deque>
 #include <optional>
 #include <span>
 #include <string>
@@ -41,6 +42,9 @@ class Tunnel {
   // Batches in flight per direction with workers: one being read, the rest being sealed or
   // opened and sent. Enough that 16 threads each find a chunk.
   static constexpr std::size_t kPipelineSlots = 4;
+  // The batches with workers are half the size: all their slots are resident (a GRO train
+  // may fill a receiving slot's 64 KiB), and 4 in flight then cost 2 batches' memory.
+  static constexpr std::size_t kPipelineBatchSize = kBatchSize / 2;
 
   // `next_psk`: the --next-key key, or nullptr.
   // `threads`: threads that seal, and that open, packets: the reading thread of each
@@ -73,7 +77,7 @@ class Tunnel {
  private:
   // A batch on its way through one direction, and what the stages hand each other.
   struct OutboundSlot {
-    OutboundSlot();
+    explicit OutboundSlot(std::size_t capacity);
     net::DatagramBatch batch;
     std::optional<protocol::Peer::SendTicket> ticket;
     std::atomic<bool> seal_failed{false};
@@ -88,7 +92,7 @@ class Tunnel {
   // without workers), and the pipeline that orders the batches.
   template <typename Slot>
   struct Direction {
-    std::vector<Slot> slots;
+    std::deque<Slot> slots;  // a deque: a slot holds an atomic and cannot move
     std::vector<crypto::AeadContext> aead;
     std::optional<OrderedPipeline> pipeline;
   };
@@ -117,7 +121,9 @@ class Tunnel {
   void send_sealed(std::size_t slot);
 
   void inbound_loop();
-  void admit_datagrams(InboundSlot& slot);  // the Peer's verdict on each, in arrival order
+  // The Peer's verdict on each datagram, in arrival order; false if none is data to open
+  // (handshakes, or a flood of junk), so that the batch costs no hand-off.
+  bool admit_datagrams(InboundSlot& slot);
   void open_packets(std::size_t worker, std::size_t slot, std::size_t first, std::size_t end);
   void deliver_opened(std::size_t slot);
   void send_control_messages();

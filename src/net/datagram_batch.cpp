@@ -56,7 +56,7 @@ void attach_segment_size(msghdr& header, void* control, std::uint16_t segment_si
 DatagramBatch::DatagramBatch(std::size_t capacity, std::size_t slot_size)
     : slot_count_(capacity),
       slot_size_(slot_size),
-      storage_(std::make_unique_for_overwrite<std::uint8_t[]>(capacity * slot_size)),
+      storage_(std::make_unique<std::uint8_t[]>(capacity * slot_size)),
       offsets_(max_count(capacity)),
       lengths_(max_count(capacity)),
       endpoints_(max_count(capacity)),

@@ -88,7 +88,8 @@ class DatagramBatch {
   std::size_t slot_size_;
   std::size_t count_ = 0;
   std::size_t dropped_ = 0;
-  // Left uninitialised: a page of it costs memory only once a packet is written there.
+  // Zeroed, so all of it is resident from the start: memory use does not grow later, with
+  // the first large datagrams (or junk) that reach a slot's far end.
   std::unique_ptr<std::uint8_t[]> storage_;
   // Per datagram (max_count() of each): where it starts in storage_, its length, its peer.
   std::vector<std::size_t> offsets_;

