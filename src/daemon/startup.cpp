@@ -33,8 +33,8 @@ namespace {
 
 // One core is left to the kernel, which moves every packet twice (device and socket), and to
 // the other direction's reading thread. On two cores, with both ends of a tunnel sharing
-// them, a worker beside each reading thread measured TCP 15-25 % faster but 64-byte packets
-// 22 % slower and latency under load higher (docs/PERFORMANCE.md section 7).
+// them, a worker beside each reading thread measured TCP 7 % slower to 25 % faster, 64-byte
+// packets 22-42 % slower and latency under load higher (docs/PERFORMANCE.md section 7).
 std::size_t thread_count(const Settings& s) {
   if (s.threads > 0) return s.threads;
   return static_cast<std::size_t>(std::clamp(sysconf(_SC_NPROCESSORS_ONLN) - 1, 1L, long{kMaxThreads}));
