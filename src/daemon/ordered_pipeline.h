@@ -19,9 +19,8 @@ namespace squtun::daemon {
 // flight, it works on the chunks of items still unclaimed beside the workers, so a lone
 // packet waits for no worker to wake up. Whichever thread completes the oldest batch
 // finishes it, and the ones done after it, while holding the finishing turn: one thread at
-// a time, in publication order. The caller owns the
-// batches, indexed by slot; the pipeline hands out only slot numbers, so after
-// construction it allocates nothing.
+// a time, in publication order. The caller owns the batches, indexed by slot; the pipeline
+// hands out only slot numbers, so after construction it allocates nothing.
 class OrderedPipeline {
  public:
   // Processes items [first, end) of the batch in `slot`. `worker` is below workers() on a

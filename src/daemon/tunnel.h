@@ -30,8 +30,9 @@ namespace squtun::daemon {
 
 // Wires the protocol to the TUN device and the UDP socket: one thread reads batches from
 // the TUN device, another from the socket (and runs the timers). Each direction's batches
-// go through an OrderedPipeline: workers seal or open their packets in parallel, and one
-// finisher sends them or writes them to the device in the order they were read. The Peer
+// go through an OrderedPipeline: workers seal or open their packets in parallel, and the
+// thread holding the finishing turn sends them or writes them to the device in the order
+// they were read. The Peer
 // is shared under a mutex taken a few times per batch, never per packet; sealing and
 // opening happen outside it with per-worker cipher contexts, and so does acting on the
 // Peer's events.
@@ -88,8 +89,8 @@ class Tunnel {
     std::vector<std::optional<protocol::Peer::ReceiveTicket>> tickets;
     std::vector<std::size_t> inner_sizes;
   };
-  // Allocated once in start(): the slots, one cipher context per worker (one in all
-  // without workers), and the pipeline that orders the batches.
+  // Allocated once in start(): the slots, one cipher context per worker and one for the
+  // reading thread, and the pipeline that orders the batches.
   template <typename Slot>
   struct Direction {
     std::deque<Slot> slots;  // a deque: a slot holds an atomic and cannot move
