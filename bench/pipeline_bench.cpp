@@ -5,8 +5,10 @@
 // publishes the batch; the pipeline's threads seal (or open) them with seal_packet (or
 // open_packet); the finishing thread copies every datagram out (as sendmmsg or the write to
 // the device copies it) and checks that the batches leave in the order they were read.
-// Batches are the daemon's with workers (Tunnel::kPipelineBatchSize packets); with one
-// thread the daemon reads twice as many at a time, which this leaves out.
+// Batches are the daemon's (Tunnel::kBatchSize packets), and every one is shared with the
+// workers, so this measures what the pipeline can do; the daemon shares only batches of
+// Tunnel::kMinSharedBytes or more, and the output says which sizes that keeps on the
+// reading thread.
 // Prints packets per second and Gbit/s of inner packets for 1..N threads and 64 and
 // 1420-byte packets, and each figure's ratio to one thread.
 //
@@ -37,7 +39,7 @@ using protocol::kDataHeaderSize;
 using protocol::kDataOverhead;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t kBatch = Tunnel::kPipelineBatchSize;
+constexpr std::size_t kBatch = Tunnel::kBatchSize;
 constexpr std::size_t kSlotBytes = 2048;
 
 crypto::Key key_of(int seed) {
@@ -199,6 +201,13 @@ int run(double seconds, std::size_t max_threads, int rounds) {
                     r.in_order ? "ok" : "BROKEN");
       }
     }
+  }
+  for (const std::size_t size : {std::size_t{64}, std::size_t{1420}}) {
+    const std::size_t bytes = kBatch * (size + kDataOverhead);
+    if (bytes < Tunnel::kMinSharedBytes)
+      std::printf("the daemon keeps a batch of %zu-byte packets (%zu bytes, under %zu) on its "
+                  "reading thread: it scales as 1 thread there\n",
+                  size, bytes, Tunnel::kMinSharedBytes);
   }
   return all_in_order ? 0 : 1;
 }

@@ -103,7 +103,7 @@ const OptionSpec kOptions[] = {
      store_number<&Options::threads>,
      "seal and open packets on N threads per direction: the one that\n"
      "reads them and N-1 workers; packets still leave in the order\n"
-     "they were read ({range}; default: the online CPUs less one)"},
+     "they were read ({range}; default: the online CPUs)"},
     {"config", '\0', "FILE", {}, kTunnel, kCommandLineOnly, kRestart, nullptr,
      "read options from FILE: lines of 'name = value' named like the\n"
      "long options (flags take yes or no); the command line overrides it"},

@@ -33,10 +33,9 @@ Tunnel::InboundSlot::InboundSlot(std::size_t capacity)
 
 void Tunnel::build_pipelines() {
   const std::size_t slots = workers_ > 0 ? kPipelineSlots : 1;
-  const std::size_t capacity = workers_ > 0 ? kPipelineBatchSize : kBatchSize;
   for (std::size_t i = 0; i < slots; ++i) {
-    out_.slots.emplace_back(capacity);
-    in_.slots.emplace_back(capacity);
+    out_.slots.emplace_back(kBatchSize);
+    in_.slots.emplace_back(kBatchSize);
   }
   out_.aead.resize(workers_ + 1);  // the last for the reading thread
   in_.aead.resize(workers_ + 1);
@@ -53,10 +52,15 @@ void Tunnel::build_pipelines() {
       [this](auto error) { data_path_failed("inbound", error); });
 }
 
-// With workers, the reading thread works on the pipeline's chunks whenever it has nothing to
-// read, instead of leaving them to a worker that has to be woken first.
+OrderedPipeline::Sharing Tunnel::sharing(std::size_t bytes) {
+  return bytes >= kMinSharedBytes ? OrderedPipeline::Sharing::WithWorkers
+                                  : OrderedPipeline::Sharing::CallerOnly;
+}
+
+// With batches in flight, the reading thread works on the pipeline's chunks whenever it has
+// nothing to read, instead of leaving them to a worker that has to be woken first.
 int Tunnel::wait_for_input(std::span<pollfd> fds, int timeout_ms, OrderedPipeline& pipeline) {
-  if (workers_ > 0) {
+  if (!pipeline.idle()) {
     if (const int ready = poll(fds.data(), fds.size(), 0); ready != 0) return ready;
     pipeline.help();
   }
@@ -108,7 +112,9 @@ std::optional<DropReason> Tunnel::publish_outbound(std::size_t slot) {
   });
   if (!s.ticket) return unsent;
   s.seal_failed.store(false, std::memory_order_relaxed);
-  out_.pipeline->publish(slot, n);
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < n; ++i) bytes += s.batch.length(i);
+  out_.pipeline->publish(slot, n, sharing(bytes));
   return std::nullopt;
 }
 
@@ -157,8 +163,7 @@ void Tunnel::inbound_loop() {
     if (stopping_) break;
     const auto slot =
         ready > 0 && (fds[0].revents & POLLIN) ? in_.pipeline->acquire() : std::nullopt;
-    if (slot && socket_.receive(in_.slots[*slot].batch) && admit_datagrams(in_.slots[*slot]))
-      in_.pipeline->publish(*slot, in_.slots[*slot].batch.count());
+    if (slot && socket_.receive(in_.slots[*slot].batch)) publish_inbound(*slot);
     if (ready > 0 && fds[2].revents != 0) take_peer_lookup();
     if (std::chrono::steady_clock::now() >= next_tick) {
       with_peer([](protocol::Peer& peer) { peer.tick(current_time()); });
@@ -170,18 +175,19 @@ void Tunnel::inbound_loop() {
   }
 }
 
-bool Tunnel::admit_datagrams(InboundSlot& slot) {
-  net::DatagramBatch& batch = slot.batch;
+void Tunnel::publish_inbound(std::size_t slot) {
+  InboundSlot& s = in_.slots[slot];
+  net::DatagramBatch& batch = s.batch;
   counters_.drop(DropReason::Malformed, batch.dropped());
   const protocol::Now now = current_time();
-  bool any_data = false;
+  std::size_t data_bytes = 0;
   with_peer([&](protocol::Peer& peer) {
     for (std::size_t i = 0; i < batch.count(); ++i) {
-      slot.tickets[i] = peer.receive(batch.datagram(i), batch.endpoint(i), now);
-      any_data = any_data || slot.tickets[i].has_value();
+      s.tickets[i] = peer.receive(batch.datagram(i), batch.endpoint(i), now);
+      if (s.tickets[i]) data_bytes += batch.datagram(i).size();
     }
   });
-  return any_data;
+  if (data_bytes > 0) in_.pipeline->publish(slot, batch.count(), sharing(data_bytes));
 }
 
 void Tunnel::open_packets(std::size_t worker, std::size_t slot, std::size_t first,

@@ -59,15 +59,17 @@ std::optional<std::size_t> OrderedPipeline::acquire() {
   return published_ % slots();
 }
 
-void OrderedPipeline::publish(std::size_t slot, std::size_t items) {
+void OrderedPipeline::publish(std::size_t slot, std::size_t items, Sharing sharing) {
   Lock lock(mutex_);
+  const bool shared = !workers_.empty() && sharing == Sharing::WithWorkers;
   slot_items_[slot] = items;
   slot_claimed_[slot] = 0;
   slot_done_[slot] = 0;
-  slot_chunk_[slot] = chunk_size(items, workers() + 1);
+  slot_chunk_[slot] = shared ? chunk_size(items, workers() + 1) : std::max<std::size_t>(items, 1);
   ++published_;
   published_count_.store(published_, std::memory_order_release);
-  if (workers_.empty()) return run_on_caller(lock);
+  if (!shared) return run_on_caller(lock);
+  shared_count_.fetch_add(1, std::memory_order_release);
   for (std::size_t c = 0; c < items && c / slot_chunk_[slot] < workers(); c += slot_chunk_[slot])
     work_ready_.notify_one();
   if (items == 0) run_on_caller(lock);  // nothing to work on: finished at once, in its turn
@@ -148,6 +150,7 @@ void OrderedPipeline::finish_done(Lock& lock) {
     }
     lock.lock();
     ++finished_;
+    finished_count_.store(finished_, std::memory_order_release);
     slot_free_.notify_one();
   }
   finishing_ = false;
@@ -169,13 +172,14 @@ void OrderedPipeline::work_loop(std::size_t worker) {
 }
 
 // A worker woken through the condition variable arrives tens of microseconds late, when the
-// reading thread has done much of a batch itself: it first watches for the next batch a
-// little while, which is about the time the reading thread takes to read one.
+// reading thread has done much of a batch itself: it first watches for the next shared
+// batch a little while, which is about the time the reading thread takes to read one. A
+// batch the caller keeps to itself does not end the watch, so it costs no worker a wake-up.
 void OrderedPipeline::await_batch(Lock& lock) {
-  const std::uint64_t seen = published_;
+  const std::uint64_t seen = shared_count_.load(std::memory_order_relaxed);
   lock.unlock();
   const auto until = std::chrono::steady_clock::now() + kWatchForBatch;
-  while (published_count_.load(std::memory_order_acquire) == seen &&
+  while (shared_count_.load(std::memory_order_acquire) == seen &&
          std::chrono::steady_clock::now() < until)
     std::this_thread::yield();
   lock.lock();

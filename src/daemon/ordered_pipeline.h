@@ -44,13 +44,21 @@ class OrderedPipeline {
   // The slot to fill next; while every slot is in flight, works on their unclaimed chunks
   // or waits. Nothing once stopped. The same slot again until it is published.
   std::optional<std::size_t> acquire();
+  // Whether the workers share a batch's items, or the publishing thread does them alone.
+  enum class Sharing { WithWorkers, CallerOnly };
   // Hands the slot acquire() returned, now holding `items` items, to the workers. Without
-  // workers, processes and finishes it before it returns.
-  void publish(std::size_t slot, std::size_t items);
+  // workers, or CallerOnly, processes it before it returns (with the chunks of older batches
+  // still unclaimed) and finishes what is done, in order.
+  void publish(std::size_t slot, std::size_t items, Sharing sharing = Sharing::WithWorkers);
   // Works on unclaimed chunks until there are none and finishes what is done: for the
   // publishing thread when it has nothing to read. acquire(), publish() and help() rethrow
   // what work or finish threw on the calling thread, after stopping the pipeline.
   void help();
+  // No batch is in flight: every one published is finished. Readable without the lock.
+  bool idle() const {
+    return finished_count_.load(std::memory_order_acquire) ==
+           published_count_.load(std::memory_order_acquire);
+  }
   // Wakes every thread waiting in the pipeline; batches not yet finished are dropped.
   // Safe from any thread.
   void stop();
@@ -87,8 +95,9 @@ class OrderedPipeline {
   std::uint64_t finished_ = 0;
   std::vector<std::size_t> slot_items_, slot_claimed_, slot_done_, slot_chunk_;
 
-  // published_, readable without the lock by a worker watching for the next batch.
-  std::atomic<std::uint64_t> published_count_{0};
+  // published_ and finished_, readable without the lock; and the batches published With
+  // Workers, which a worker watching for the next batch waits for.
+  std::atomic<std::uint64_t> published_count_{0}, finished_count_{0}, shared_count_{0};
   std::vector<std::thread> workers_;
 };
 

@@ -31,13 +31,11 @@
 namespace squtun::daemon {
 namespace {
 
-// One core is left to the kernel, which moves every packet twice (device and socket), and to
-// the other direction's reading thread. On two cores, with both ends of a tunnel sharing
-// them, a worker beside each reading thread measured TCP 7 % slower to 25 % faster, 64-byte
-// packets 22-42 % slower and latency under load higher (docs/PERFORMANCE.md section 7).
+// Every online CPU: the reading threads keep small batches to themselves
+// (Tunnel::kMinSharedBytes), so a worker beside each costs little where it does not help.
 std::size_t thread_count(const Settings& s) {
   if (s.threads > 0) return s.threads;
-  return static_cast<std::size_t>(std::clamp(sysconf(_SC_NPROCESSORS_ONLN) - 1, 1L, long{kMaxThreads}));
+  return static_cast<std::size_t>(std::clamp(sysconf(_SC_NPROCESSORS_ONLN), 1L, long{kMaxThreads}));
 }
 
 // The local address of -b, with the -l port.

@@ -30,7 +30,7 @@ struct Settings {
   bool tap = false;     // Ethernet frames on a TAP device instead of IP packets on TUN
   bool offload = true;  // TUN TSO/USO and UDP GSO/GRO where the kernel has them
   bool clamp_mss = true;
-  unsigned threads = 0;  // per direction, the reading thread included; 0: online CPUs - 1, 1 to kMaxThreads
+  unsigned threads = 0;  // per direction, the reading thread included; 0: the online CPUs, 1 to kMaxThreads
 
   // Set on the device through netlink before privileges are dropped.
   std::vector<netlink::Cidr> addresses;

@@ -32,20 +32,21 @@ namespace squtun::daemon {
 // the TUN device, another from the socket (and runs the timers). Each direction's batches
 // go through an OrderedPipeline: workers seal or open their packets in parallel, and the
 // thread holding the finishing turn sends them or writes them to the device in the order
-// they were read. The Peer
-// is shared under a mutex taken a few times per batch, never per packet; sealing and
-// opening happen outside it with per-worker cipher contexts, and so does acting on the
-// Peer's events.
+// they were read. The Peer is shared under a mutex taken a few times per batch, never per
+// packet; sealing and opening happen outside it with per-worker cipher contexts, and so
+// does acting on the Peer's events.
 class Tunnel {
  public:
   static constexpr std::size_t kBatchSize = 64;
   static constexpr std::size_t kSlotSize = 65536;
-  // Batches in flight per direction with workers: one being read, the rest being sealed or
-  // opened and sent. Enough that 16 threads each find a chunk.
-  static constexpr std::size_t kPipelineSlots = 4;
-  // The batches with workers are half the size: all their slots are resident (a GRO train
-  // may fill a receiving slot's 64 KiB), and 4 in flight then cost 2 batches' memory.
-  static constexpr std::size_t kPipelineBatchSize = kBatchSize / 2;
+  // Batches per direction with workers: one being read while the other is sealed or opened
+  // and sent. Each is resident in full (a GRO train may fill a receiving slot's 64 KiB), so
+  // every one more costs 4 MiB; a batch's 64 packets already give 16 threads a chunk each.
+  static constexpr std::size_t kPipelineSlots = 2;
+  // A batch goes to the workers only from this many bytes: below it, waking one costs more
+  // than it saves. On two cores shared with the other end, handing over every batch of
+  // small packets made 64-byte traffic 20-40 % slower than one thread (PERFORMANCE.md 7).
+  static constexpr std::size_t kMinSharedBytes = 16384;
 
   // `next_psk`: the --next-key key, or nullptr.
   // `threads`: threads that seal, and that open, packets: the reading thread of each
@@ -112,6 +113,8 @@ class Tunnel {
   void data_path_failed(const char* direction, std::exception_ptr error);
   void build_pipelines();
   int wait_for_input(std::span<pollfd> fds, int timeout_ms, OrderedPipeline& pipeline);
+  // Whether a batch of `bytes` to seal or open is worth the workers' while.
+  static OrderedPipeline::Sharing sharing(std::size_t bytes);
 
   void outbound_loop();
   // Reserves counters for the slot's packets, in the order they were read, and publishes
@@ -122,9 +125,9 @@ class Tunnel {
   void send_sealed(std::size_t slot);
 
   void inbound_loop();
-  // The Peer's verdict on each datagram, in arrival order; false if none is data to open
-  // (handshakes, or a flood of junk), so that the batch costs no hand-off.
-  bool admit_datagrams(InboundSlot& slot);
+  // Takes the Peer's verdict on each datagram, in arrival order, and publishes the slot if
+  // any is data to open: a batch of handshakes or of junk costs no hand-off.
+  void publish_inbound(std::size_t slot);
   void open_packets(std::size_t worker, std::size_t slot, std::size_t first, std::size_t end);
   void deliver_opened(std::size_t slot);
   void send_control_messages();

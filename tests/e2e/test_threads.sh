@@ -10,6 +10,7 @@
 #     other burst as one UDP GSO send), arrive A -> B and B -> A, every one, none twice, none
 #     before one sent ahead of it (seqcheck.py);
 #   - 16 MiB of TCP each way arrive intact (sha256).
+# Without --threads, each direction has a thread per online CPU (at most 16).
 # A bad --threads value is refused with a message naming the flag and the range.
 #
 # usage: bash test_threads.sh [path/to/squtun]
@@ -89,6 +90,17 @@ sequence_stream() {
     die "[$label] $from -> $addr: $received of $COUNT datagrams, $missing missing, $dups twice, $ooo out of order (first: $first); $(where_lost)"
   info "[$label] $from -> $addr: all $COUNT datagrams once and in order"
 }
+
+step "without --threads: a thread per online CPU in each direction, at most 16"
+default_threads=$(nproc)
+((default_threads > 16)) && default_threads=16
+start_pair --pidfile "$PF_B" -l 7777 -p 198.18.0.1 -r 7778 -i tun0 -k "$KEY" -- \
+  --pidfile "$PF_A" -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY"
+expect_threads "$PID_A" "$default_threads"
+expect_threads "$PID_B" "$default_threads"
+pass "$(nproc) online CPUs: $default_threads threads each way ($(thread_names "$PID_A"))"
+stop_daemon "$PID_A" TERM
+stop_daemon "$PID_B" TERM
 
 for offload in on off; do
   for threads in 1 2 4; do

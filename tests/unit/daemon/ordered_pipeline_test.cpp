@@ -71,7 +71,10 @@ TEST(OrderedPipelineTest, BatchesFinishInPublicationOrderWithEveryItemProcessedO
     ASSERT_TRUE(slot);
     r.slots[*slot].id = id;
     r.slots[*slot].items = (id * 37) % (kMaxItems + 1);  // 0 (an empty batch) to 64
-    pipeline.publish(*slot, r.slots[*slot].items);
+    // Every third batch is the publishing thread's alone, between batches the workers share.
+    pipeline.publish(*slot, r.slots[*slot].items,
+                     id % 3 == 0 ? OrderedPipeline::Sharing::CallerOnly
+                                 : OrderedPipeline::Sharing::WithWorkers);
   }
   ASSERT_TRUE(eventually([&] { return r.finished_count == kBatches; }));
   std::lock_guard lock(r.mutex);
@@ -100,6 +103,27 @@ TEST(OrderedPipelineTest, WorkersShareOneBatch) {
   pipeline.help();
   ASSERT_TRUE(eventually([&] { return finished.load(); }));
   EXPECT_TRUE(overlapped);
+}
+
+TEST(OrderedPipelineTest, ACallerOnlyBatchIsWorkedAndFinishedByThePublishingThreadAlone) {
+  std::atomic<std::size_t> items_on_caller{0}, items_elsewhere{0}, finishes{0};
+  const auto caller = std::this_thread::get_id();
+  OrderedPipeline pipeline(
+      "test", kSlots, 2,
+      [&](auto worker, auto, auto first, auto end) {
+        const bool on_caller = std::this_thread::get_id() == caller && worker == 2;
+        (on_caller ? items_on_caller : items_elsewhere) += end - first;
+      },
+      [&](auto) { ++finishes; }, [](auto) {});
+  EXPECT_TRUE(pipeline.idle());
+  for (std::size_t batch = 1; batch <= 50; ++batch) {
+    pipeline.publish(*pipeline.acquire(), kMaxItems, OrderedPipeline::Sharing::CallerOnly);
+    // Nothing older was in flight, so the batch is finished before publish returns.
+    ASSERT_EQ(finishes, batch);
+    EXPECT_TRUE(pipeline.idle());
+  }
+  EXPECT_EQ(items_on_caller, 50 * kMaxItems);
+  EXPECT_EQ(items_elsewhere, 0u);
 }
 
 TEST(OrderedPipelineTest, WithoutWorkersPublishWorksAndFinishesOnTheCallersThread) {
