@@ -24,7 +24,8 @@ constexpr int kTickMilliseconds = static_cast<int>(
 
 }  // namespace
 
-Tunnel::OutboundSlot::OutboundSlot(std::size_t capacity) : batch(capacity, kSlotSize) {}
+Tunnel::OutboundSlot::OutboundSlot(std::size_t capacity)
+    : batch(capacity, kSlotSize, net::DatagramBatch::Residency::OnFirstUse) {}
 
 Tunnel::InboundSlot::InboundSlot(std::size_t capacity)
     : batch(capacity, net::DatagramBatch::kGroSlotSize),
@@ -35,7 +36,7 @@ void Tunnel::build_pipelines() {
   const std::size_t slots = workers_ > 0 ? kPipelineSlots : 1;
   for (std::size_t i = 0; i < slots; ++i) {
     out_.slots.emplace_back(kBatchSize);
-    in_.slots.emplace_back(kBatchSize);
+    in_.slots.emplace_back(kBatchSize / slots);
   }
   out_.aead.resize(workers_ + 1);  // the last for the reading thread
   in_.aead.resize(workers_ + 1);

@@ -40,8 +40,9 @@ class Tunnel {
   static constexpr std::size_t kBatchSize = 64;
   static constexpr std::size_t kSlotSize = 65536;
   // Batches per direction with workers: one being read while the other is sealed or opened
-  // and sent. Each is resident in full (a GRO train may fill a receiving slot's 64 KiB), so
-  // every one more costs 4 MiB; a batch's 64 packets already give 16 threads a chunk each.
+  // and sent. A receiving batch is resident in full (a GRO train may fill each of its 64 KiB
+  // slots), so with workers each has half the slots: two cost what one does without. A GRO
+  // slot holds up to 64 datagrams, so the batches still give 16 threads a chunk each.
   static constexpr std::size_t kPipelineSlots = 2;
   // A batch goes to the workers only from this many bytes: below it, waking one costs more
   // than it saves. On two cores shared with the other end, handing over every batch of

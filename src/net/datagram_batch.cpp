@@ -53,10 +53,14 @@ void attach_segment_size(msghdr& header, void* control, std::uint16_t segment_si
 
 }  // namespace
 
-DatagramBatch::DatagramBatch(std::size_t capacity, std::size_t slot_size)
+DatagramBatch::DatagramBatch(std::size_t capacity, std::size_t slot_size, Residency residency)
     : slot_count_(capacity),
       slot_size_(slot_size),
-      storage_(std::make_unique<std::uint8_t[]>(capacity * slot_size)),
+      // Zeroing writes every page; memory left for overwriting is the kernel's zero page
+      // until written.
+      storage_(residency == Residency::Upfront
+                   ? std::make_unique<std::uint8_t[]>(capacity * slot_size)
+                   : std::make_unique_for_overwrite<std::uint8_t[]>(capacity * slot_size)),
       offsets_(max_count(capacity)),
       lengths_(max_count(capacity)),
       endpoints_(max_count(capacity)),

@@ -32,7 +32,14 @@ class DatagramBatch {
   static constexpr std::size_t kGroSlotSize = 65536;
   static constexpr std::size_t max_count(std::size_t capacity) { return capacity * kMaxSegments; }
 
-  DatagramBatch(std::size_t capacity, std::size_t slot_size);
+  // When the storage's pages become resident. Upfront: all of it at construction, so memory
+  // use does not grow later with the first large datagrams (or junk) that reach a slot's
+  // far end; for receiving. OnFirstUse: as what is written touches them; for a batch whose
+  // datagrams never grow beyond what its writer puts there (outbound, the device's MTU).
+  enum class Residency { Upfront, OnFirstUse };
+
+  DatagramBatch(std::size_t capacity, std::size_t slot_size,
+                Residency residency = Residency::Upfront);
 
   std::size_t capacity() const { return slot_count_; }
   std::size_t slot_size() const { return slot_size_; }
@@ -88,8 +95,6 @@ class DatagramBatch {
   std::size_t slot_size_;
   std::size_t count_ = 0;
   std::size_t dropped_ = 0;
-  // Zeroed, so all of it is resident from the start: memory use does not grow later, with
-  // the first large datagrams (or junk) that reach a slot's far end.
   std::unique_ptr<std::uint8_t[]> storage_;
   // Per datagram (max_count() of each): where it starts in storage_, its length, its peer.
   std::vector<std::size_t> offsets_;
