@@ -6,8 +6,8 @@
 // open_packet); the finishing thread copies every datagram out (as sendmmsg or the write to
 // the device copies it) and checks that the batches leave in the order they were read.
 // Batches are the daemon's (Tunnel::kBatchSize packets), and every one is shared with the
-// workers, so this measures what the pipeline can do; the daemon shares only batches of
-// Tunnel::kMinSharedBytes or more, and the output says which sizes that keeps on the
+// workers, so this measures what the pipeline can do; the daemon shares only the batches
+// Tunnel::sharing() finds worth it, and the output says which sizes it keeps on the
 // reading thread.
 // Prints packets per second and Gbit/s of inner packets for 1..N threads and 64 and
 // 1420-byte packets, and each figure's ratio to one thread.
@@ -203,11 +203,10 @@ int run(double seconds, std::size_t max_threads, int rounds) {
     }
   }
   for (const std::size_t size : {std::size_t{64}, std::size_t{1420}}) {
-    const std::size_t bytes = kBatch * (size + kDataOverhead);
-    if (bytes < Tunnel::kMinSharedBytes)
-      std::printf("the daemon keeps a batch of %zu-byte packets (%zu bytes, under %zu) on its "
-                  "reading thread: it scales as 1 thread there\n",
-                  size, bytes, Tunnel::kMinSharedBytes);
+    if (Tunnel::sharing(kBatch, kBatch * size) == OrderedPipeline::Sharing::CallerOnly)
+      std::printf("the daemon keeps batches of %zu-byte packets on the reading thread (it shares "
+                  "%zu bytes or more, %zu a packet on average): they scale as 1 thread there\n",
+                  size, Tunnel::kMinSharedBytes, Tunnel::kMinSharedAverage);
   }
   return all_in_order ? 0 : 1;
 }

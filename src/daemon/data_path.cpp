@@ -53,9 +53,9 @@ void Tunnel::build_pipelines() {
       [this](auto error) { data_path_failed("inbound", error); });
 }
 
-OrderedPipeline::Sharing Tunnel::sharing(std::size_t bytes) {
-  return bytes >= kMinSharedBytes ? OrderedPipeline::Sharing::WithWorkers
-                                  : OrderedPipeline::Sharing::CallerOnly;
+OrderedPipeline::Sharing Tunnel::sharing(std::size_t packets, std::size_t bytes) {
+  const bool worth_it = bytes >= kMinSharedBytes && bytes >= packets * kMinSharedAverage;
+  return worth_it ? OrderedPipeline::Sharing::WithWorkers : OrderedPipeline::Sharing::CallerOnly;
 }
 
 // With batches in flight, the reading thread works on the pipeline's chunks whenever it has
@@ -115,7 +115,7 @@ std::optional<DropReason> Tunnel::publish_outbound(std::size_t slot) {
   s.seal_failed.store(false, std::memory_order_relaxed);
   std::size_t bytes = 0;
   for (std::size_t i = 0; i < n; ++i) bytes += s.batch.length(i);
-  out_.pipeline->publish(slot, n, sharing(bytes));
+  out_.pipeline->publish(slot, n, sharing(n, bytes));
   return std::nullopt;
 }
 
@@ -181,14 +181,17 @@ void Tunnel::publish_inbound(std::size_t slot) {
   net::DatagramBatch& batch = s.batch;
   counters_.drop(DropReason::Malformed, batch.dropped());
   const protocol::Now now = current_time();
-  std::size_t data_bytes = 0;
+  std::size_t data_packets = 0, data_bytes = 0;
   with_peer([&](protocol::Peer& peer) {
     for (std::size_t i = 0; i < batch.count(); ++i) {
       s.tickets[i] = peer.receive(batch.datagram(i), batch.endpoint(i), now);
-      if (s.tickets[i]) data_bytes += batch.datagram(i).size();
+      if (!s.tickets[i]) continue;
+      ++data_packets;
+      data_bytes += batch.datagram(i).size();
     }
   });
-  if (data_bytes > 0) in_.pipeline->publish(slot, batch.count(), sharing(data_bytes));
+  if (data_packets > 0)
+    in_.pipeline->publish(slot, batch.count(), sharing(data_packets, data_bytes));
 }
 
 void Tunnel::open_packets(std::size_t worker, std::size_t slot, std::size_t first,

@@ -44,10 +44,16 @@ class Tunnel {
   // slots), so with workers each has half the slots: two cost what one does without. A GRO
   // slot holds up to 64 datagrams, so the batches still give 16 threads a chunk each.
   static constexpr std::size_t kPipelineSlots = 2;
-  // A batch goes to the workers only from this many bytes: below it, waking one costs more
-  // than it saves. On two cores shared with the other end, handing over every batch of
-  // small packets made 64-byte traffic 20-40 % slower than one thread (PERFORMANCE.md 7).
+  // A batch goes to the workers only from this many bytes, in packets of this size on
+  // average: a smaller batch is done before a woken worker arrives, and a small packet
+  // costs the kernel more than the cipher, so sharing its cipher work gains little and
+  // takes CPU from the kernel. On two cores shared with the other end, handing over every
+  // batch made 64-byte traffic 20-40 % slower than one thread (PERFORMANCE.md 7).
   static constexpr std::size_t kMinSharedBytes = 16384;
+  static constexpr std::size_t kMinSharedAverage = 512;
+  // Whether a batch of `packets` to seal or open, of `bytes` in all, is worth the workers'
+  // while.
+  static OrderedPipeline::Sharing sharing(std::size_t packets, std::size_t bytes);
 
   // `next_psk`: the --next-key key, or nullptr.
   // `threads`: threads that seal, and that open, packets: the reading thread of each
@@ -114,8 +120,6 @@ class Tunnel {
   void data_path_failed(const char* direction, std::exception_ptr error);
   void build_pipelines();
   int wait_for_input(std::span<pollfd> fds, int timeout_ms, OrderedPipeline& pipeline);
-  // Whether a batch of `bytes` to seal or open is worth the workers' while.
-  static OrderedPipeline::Sharing sharing(std::size_t bytes);
 
   void outbound_loop();
   // Reserves counters for the slot's packets, in the order they were read, and publishes

@@ -7,17 +7,53 @@
 namespace squtun::protocol {
 namespace {
 
-void put_type(std::uint8_t* p, MessageType type) {
-  p[0] = static_cast<std::uint8_t>(type);
-  p[1] = p[2] = p[3] = 0;
-}
+enum class Order { Little, Big };
 
-template <std::size_t N>
-std::array<std::uint8_t, N> bytes_at(const std::uint8_t* p) {
-  std::array<std::uint8_t, N> out{};
-  std::copy_n(p, N, out.begin());
-  return out;
-}
+// The fields of a message one after another, in wire order, after its 4-byte type: the
+// layouts have no gaps, so the order of the calls is the byte map of docs/PROTOCOL.md.
+class FieldWriter {
+ public:
+  FieldWriter(std::uint8_t* out, MessageType type) : at_(out + 4) {
+    out[0] = static_cast<std::uint8_t>(type);
+    out[1] = out[2] = out[3] = 0;
+  }
+  template <typename T>
+  FieldWriter& put(T value, Order order = Order::Little) {
+    order == Order::Little ? base::store_le<T>(at_, value) : base::store_be<T>(at_, value);
+    at_ += sizeof(T);
+    return *this;
+  }
+  template <std::size_t N>
+  FieldWriter& put(const std::array<std::uint8_t, N>& bytes) {
+    at_ = std::copy(bytes.begin(), bytes.end(), at_);
+    return *this;
+  }
+
+ private:
+  std::uint8_t* at_;
+};
+
+// Reads what FieldWriter wrote, in the same order.
+class FieldReader {
+ public:
+  explicit FieldReader(std::span<const std::uint8_t> message) : at_(message.data() + 4) {}
+  template <typename T>
+  T get(Order order = Order::Little) {
+    const T value = order == Order::Little ? base::load_le<T>(at_) : base::load_be<T>(at_);
+    at_ += sizeof(T);
+    return value;
+  }
+  template <std::size_t N>
+  std::array<std::uint8_t, N> bytes() {
+    std::array<std::uint8_t, N> out{};
+    std::copy_n(at_, N, out.begin());
+    at_ += N;
+    return out;
+  }
+
+ private:
+  const std::uint8_t* at_;
+};
 
 template <typename M>
 std::optional<M> decode_as(std::span<const std::uint8_t> d) {
@@ -48,42 +84,38 @@ std::optional<MessageType> classify(std::span<const std::uint8_t> datagram) {
 
 InitiationBytes encode(const Initiation& m) {
   InitiationBytes out{};
-  put_type(out.data(), MessageType::Initiation);
-  base::store_le<std::uint32_t>(out.data() + 4, m.sender_index);
-  std::copy(m.random.begin(), m.random.end(), out.begin() + 8);
-  base::store_be<std::uint64_t>(out.data() + 40, m.timestamp_ns);
-  std::copy(m.mac.begin(), m.mac.end(), out.begin() + kInitiationMacOffset);
+  FieldWriter(out.data(), MessageType::Initiation)
+      .put(m.sender_index).put(m.random).put(m.timestamp_ns, Order::Big).put(m.mac);
   return out;
 }
 
 ResponseBytes encode(const Response& m) {
   ResponseBytes out{};
-  put_type(out.data(), MessageType::Response);
-  base::store_le<std::uint32_t>(out.data() + 4, m.sender_index);
-  base::store_le<std::uint32_t>(out.data() + 8, m.receiver_index);
-  std::copy(m.random.begin(), m.random.end(), out.begin() + 12);
-  std::copy(m.mac.begin(), m.mac.end(), out.begin() + kResponseMacOffset);
+  FieldWriter(out.data(), MessageType::Response)
+      .put(m.sender_index).put(m.receiver_index).put(m.random).put(m.mac);
   return out;
 }
 
 DataHeaderBytes encode(const DataHeader& h) {
   DataHeaderBytes out{};
-  put_type(out.data(), MessageType::Data);
-  base::store_le<std::uint32_t>(out.data() + 4, h.receiver_index);
-  base::store_le<std::uint64_t>(out.data() + 8, h.counter);
+  FieldWriter(out.data(), MessageType::Data).put(h.receiver_index).put(h.counter);
   return out;
 }
 
+// The members of a braced initializer are evaluated in order, so each reads the next field.
 std::optional<Message> decode(std::span<const std::uint8_t> d) {
-  switch (classify(d).value_or(MessageType{})) {
+  const std::optional<MessageType> type = classify(d);
+  if (!type) return std::nullopt;
+  FieldReader r(d);
+  switch (*type) {
     case MessageType::Initiation:
-      return Initiation{base::load_le<std::uint32_t>(d.data() + 4), bytes_at<kRandomSize>(d.data() + 8),
-                        base::load_be<std::uint64_t>(d.data() + 40), bytes_at<crypto::kMacSize>(d.data() + kInitiationMacOffset)};
+      return Initiation{r.get<std::uint32_t>(), r.bytes<kRandomSize>(),
+                        r.get<std::uint64_t>(Order::Big), r.bytes<crypto::kMacSize>()};
     case MessageType::Response:
-      return Response{base::load_le<std::uint32_t>(d.data() + 4), base::load_le<std::uint32_t>(d.data() + 8),
-                      bytes_at<kRandomSize>(d.data() + 12), bytes_at<crypto::kMacSize>(d.data() + kResponseMacOffset)};
+      return Response{r.get<std::uint32_t>(), r.get<std::uint32_t>(), r.bytes<kRandomSize>(),
+                      r.bytes<crypto::kMacSize>()};
     case MessageType::Data:
-      return DataHeader{base::load_le<std::uint32_t>(d.data() + 4), base::load_le<std::uint64_t>(d.data() + 8)};
+      return DataHeader{r.get<std::uint32_t>(), r.get<std::uint64_t>()};
   }
   return std::nullopt;
 }
