@@ -9,7 +9,6 @@
 #include <span>
 #include <string>
 #include <thread>
-#include <variant>
 #include <vector>
 
 #include "base/fd.h"
