@@ -2,17 +2,12 @@
 
 #include <sys/types.h>
 
-#include <optional>
 #include <string>
-#include <vector>
-
-#include "base/fd.h"
-#include "daemon/privileges.h"
 
 namespace squtun::daemon {
 
-// Writes our pid to a file and removes it when destroyed. It keeps its directory open so
-// that removal still works after --chroot has hidden the path.
+// Writes our pid to a file and removes it when destroyed, if it is still ours. With --user or
+// --chroot the daemon may no longer be able to: FileKeeper then removes it.
 class PidFile {
  public:
   // Throws std::runtime_error naming the path and the fix.
@@ -21,26 +16,13 @@ class PidFile {
   PidFile& operator=(const PidFile&) = delete;
   ~PidFile();
 
-  // Removes another file of ours in the same directory (the control socket) with it.
-  void also_remove(const std::string& path);
-
-  // Lets an unprivileged user we drop to remove the file at exit.
-  void give_to(const TargetUser& user);
-
-  // Before --chroot: an open directory would be a way out of the jail, so a small process
-  // left outside it (running as `user` if given) removes the file when we exit, however
-  // we exit. Throws std::runtime_error if it cannot be started.
-  void remove_from_outside_chroot(const std::optional<TargetUser>& user);
+  const std::string& path() const { return path_; }
 
  private:
-  void remove_files() const;
-
   std::string path_;
-  std::string name_;
-  std::vector<std::string> companions_;
-  base::Fd directory_;
-  base::Fd keeper_pipe_;
-  pid_t keeper_pid_ = -1;
+  // Identifies our file, so we never remove one another daemon wrote there since.
+  dev_t device_ = 0;
+  ino_t inode_ = 0;
 };
 
 // Creates the default pid file directory (/var/run/squtun, root:tun, 01775) if missing

@@ -12,11 +12,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "crypto/key_file.h"
 #include "daemon/control_socket.h"
 #include "daemon/detach.h"
 #include "daemon/device_setup.h"
+#include "daemon/file_keeper.h"
 #include "daemon/log.h"
 #include "daemon/pid_file.h"
 #include "daemon/privileges.h"
@@ -169,11 +171,13 @@ Detached detach(Opened&& opened, Detacher& detacher) {
   return {std::move(opened), detacher};
 }
 
-// 3. Needs Detached, so that the pid file holds the detached process's pid. With --chroot the
-// pid file forks its keeper, which needs a process of one thread and the path in reach.
+// 3. Needs Detached, so that the pid file holds the detached process's pid. With --user or
+// --chroot the files' keeper is forked, which needs a process of one thread, the paths in
+// reach and the credentials that created the files.
 struct FilesClaimed : Detached {
   std::unique_ptr<PidFile> pidfile;
   std::unique_ptr<ControlSocket> control;
+  std::unique_ptr<FileKeeper> keeper;
 };
 
 FilesClaimed claim_files(Detached&& d, const std::optional<std::string>& pidfile_path,
@@ -182,13 +186,15 @@ FilesClaimed claim_files(Detached&& d, const std::optional<std::string>& pidfile
   if (pidfile_path) {
     ensure_pid_directory(*pidfile_path);
     pidfile = std::make_unique<PidFile>(*pidfile_path);
-    if (d.user) pidfile->give_to(*d.user);
   }
   auto control = open_control_socket(control_path);
   if (control && d.user) control->give_to(d.user->uid, d.user->gid);
-  if (pidfile && control) pidfile->also_remove(control->path());
-  if (pidfile && d.settings.chroot_dir) pidfile->remove_from_outside_chroot(d.user);
-  return {std::move(d), std::move(pidfile), std::move(control)};
+  std::vector<std::string> ours;
+  if (pidfile) ours.push_back(pidfile->path());
+  if (control) ours.push_back(control->path());
+  std::unique_ptr<FileKeeper> keeper;
+  if (!ours.empty() && (d.user || d.settings.chroot_dir)) keeper = std::make_unique<FileKeeper>(ours);
+  return {std::move(d), std::move(pidfile), std::move(control), std::move(keeper)};
 }
 
 // 4. Builds the tunnel (no thread yet) and forks the peer name's resolver: after Detached, so

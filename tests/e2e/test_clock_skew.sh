@@ -31,8 +31,8 @@ KEY=$E2E_TMP/site.key
 make_key "$KEY"
 tun_up "$NS_A" tun0 10.99.0.1/30
 tun_up "$NS_B" tun0 10.99.0.2/30
-ARGS_A=(-v -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY")
-ARGS_B=(-v -l 7777 -p 198.18.0.1 -r 7778 -i tun0 -k "$KEY")
+ARGS_A=(-v -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY" --pidfile "$(pidfile_for a)")
+ARGS_B=(-v -l 7777 -p 198.18.0.1 -r 7778 -i tun0 -k "$KEY" --pidfile "$(pidfile_for b)")
 
 # counter PID LOG NAME — value of NAME=<n> in the counters SIGUSR1 makes the daemon log
 counter() {

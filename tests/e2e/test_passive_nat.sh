@@ -30,13 +30,13 @@ tun_up "$NS_A" tun0 10.99.0.1/30
 tun_up "$NS_B" tun0 10.99.0.2/30
 
 step "passive B alone cannot reach anyone"
-start_b -v -l 7777 -i tun0 -k "$KEY"
+start_b -v -l 7777 -i tun0 -k "$KEY" --pidfile "$(pidfile_for b)"
 ! ns_ping "$NS_B" 10.99.0.1 || die "B reached 10.99.0.1 before A ever ran"
 proc_alive "$PID_B" || die "passive squtun exited while it had no peer"
 pass "passive end is up, silent, and has no peer yet"
 
 step "active A (-p, -a 2) behind the NAT reaches passive B"
-connect_a -v -l 7778 -p 198.18.0.2 -r 7777 -a 2 -i tun0 -k "$KEY"
+connect_a -v -l 7778 -p 198.18.0.2 -r 7777 -a 2 -i tun0 -k "$KEY" --pidfile "$(pidfile_for a)"
 ping_report "$NS_A" 10.99.0.2 5
 ping_report "$NS_B" 10.99.0.1 5
 port=$(nat_port)
@@ -73,7 +73,7 @@ ping_report "$NS_B" 10.99.0.1 5
 
 step "A restarts on another listen port (-l 7779); B follows"
 stop_daemon "$PID_A" TERM
-connect_a -v -l 7779 -p 198.18.0.2 -r 7777 -a 2 -i tun0 -k "$KEY"
+connect_a -v -l 7779 -p 198.18.0.2 -r 7777 -a 2 -i tun0 -k "$KEY" --pidfile "$(pidfile_for a)"
 [[ -n $(nat_port 7779) ]] || die "the router saw no flow from A's new port 7779"
 pass "A on port 7779 (NAT port $(nat_port 7779)) and B reach each other after the restart"
 proc_alive "$PID_B" || die "passive squtun (pid $PID_B) died"

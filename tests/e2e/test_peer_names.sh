@@ -36,9 +36,9 @@ done
 ip -n "$NS_A" addr add 10.99.0.1/30 dev tun0
 ip -n "$NS_B" addr add 10.99.0.2/30 dev tun0
 
-start_daemon "$NS_A" -v -l 7778 -p "$V6_B" -r 7777 -i tun0 -k "$KEY"
+start_daemon "$NS_A" -v -l 7778 -p "$V6_B" -r 7777 -i tun0 -k "$KEY" --pidfile "$(pidfile_for a)"
 PID_A=$DAEMON_PID
-start_daemon "$NS_B" -v -l 7777 -p "$V6_A" -r 7778 -i tun0 -k "$KEY"
+start_daemon "$NS_B" -v -l 7777 -p "$V6_A" -r 7778 -i tun0 -k "$KEY" --pidfile "$(pidfile_for b)"
 PID_B=$DAEMON_PID
 t0=$(now_ms)
 wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "no ping through the tunnel over the IPv6 underlay"
@@ -71,9 +71,9 @@ resolves() { ip netns exec "$1" getent hosts "$2" | grep -q "$3"; }
 resolves "$NS_A" peer-b.squtun.test 198.18.0.2 || die "peer-b.squtun.test does not resolve in $NS_A (/etc/netns hosts file not used?)"
 ip -n "$NS_A" link set dev tun0 mtu "$TUN_MTU"
 ip -n "$NS_B" link set dev tun0 mtu "$TUN_MTU"
-start_daemon "$NS_A" -v -l 7778 -p peer-b.squtun.test -r 7777 -i tun0 -k "$KEY"
+start_daemon "$NS_A" -v -l 7778 -p peer-b.squtun.test -r 7777 -i tun0 -k "$KEY" --pidfile "$(pidfile_for a)"
 PID_A=$DAEMON_PID
-start_daemon "$NS_B" -v -l 7777 -p peer-a.squtun.test -r 7778 -i tun0 -k "$KEY"
+start_daemon "$NS_B" -v -l 7777 -p peer-a.squtun.test -r 7778 -i tun0 -k "$KEY" --pidfile "$(pidfile_for b)"
 PID_B=$DAEMON_PID
 t0=$(now_ms)
 wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "no ping through the tunnel with peers given by name"

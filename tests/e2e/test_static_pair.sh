@@ -25,9 +25,9 @@ step "without daemons the inner addresses route via tun0 and do not answer"
 pass "10.99.0.2 is reachable only via tun0 and silent without squtun"
 
 step "start the static pair"
-start_daemon "$NS_A" -v -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY"
+start_daemon "$NS_A" -v -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY" --pidfile "$(pidfile_for a)"
 PID_A=$DAEMON_PID
-start_daemon "$NS_B" -v -l 7777 -p 198.18.0.1 -r 7778 -i tun0 -k "$KEY"
+start_daemon "$NS_B" -v -l 7777 -p 198.18.0.1 -r 7778 -i tun0 -k "$KEY" --pidfile "$(pidfile_for b)"
 PID_B=$DAEMON_PID LOG_B=$DAEMON_LOG
 t0=$(now_ms)
 wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "no ping reply from 10.99.0.2 through the tunnel within 10 s"

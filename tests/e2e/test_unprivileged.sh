@@ -5,7 +5,11 @@
 #   TUN device owned by the user (ip tuntap add dev tun0 mode tun user U);
 #   the key file belongs to the user, mode 0600; both daemons run as the user, no capabilities.
 # Then -u/--user from root (privileges dropped after setup), with --chroot on one end whose
-# TUN device squtun creates itself before dropping root.
+# TUN device squtun creates itself before dropping root. Their pid files and control sockets
+# sit in a directory only root may write, as /var/run/squtun is when it was made before group
+# tun existed: both must still be gone when the daemons have exited.
+# Every daemon has a pid file in the test's own directories, so that no control socket of the
+# machine's own squtun in /var/run/squtun is replaced or removed.
 # The user, the group (if created) and /dev/net/tun's owner and mode are restored at exit.
 #
 # usage: bash test_unprivileged.sh [path/to/squtun]
@@ -65,6 +69,15 @@ pass "tun0 in both namespaces is owned by $U ($U_UID)"
 ARGS_A=(-v -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$UKEY")
 ARGS_B=(-v -l 7777 -p 198.18.0.1 -r 7778 -i tun0 -k "$UKEY")
 
+# files_gone PIDFILE... — neither the pid file nor the control socket beside it is left
+files_gone() {
+  local pidfile
+  for pidfile in "$@"; do
+    [[ ! -e $pidfile && ! -e ${pidfile%.pid}.sock ]] ||
+      die "$(stat -c '%n (%U, mode %a)' "$pidfile" "${pidfile%.pid}.sock" 2>/dev/null | tr '\n' ' ')left behind by a daemon that exited"
+  done
+}
+
 # check_unprivileged PID — every uid is U's, no capabilities, no root group
 check_unprivileged() {
   local pid=$1 groups
@@ -96,9 +109,9 @@ chmod 660 "$TUNDEV"
 info "$TUNDEV now $(stat -c '%U:%G %a' "$TUNDEV") (group tun, rw)"
 
 step "both daemons as $U (setpriv), no root at any point"
-start_daemon_as "$U" "$NS_A" "${ARGS_A[@]}"
+start_daemon_as "$U" "$NS_A" "${ARGS_A[@]}" --pidfile "$UDIR/a.pid"
 PID_A=$DAEMON_PID
-start_daemon_as "$U" "$NS_B" "${ARGS_B[@]}"
+start_daemon_as "$U" "$NS_B" "${ARGS_B[@]}" --pidfile "$UDIR/b.pid"
 PID_B=$DAEMON_PID
 wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "no ping through the tunnel run by $U within 10 s"
 check_unprivileged "$PID_A"
@@ -110,6 +123,7 @@ tcp_transfer "$NS_A" "$NS_B" 10.99.0.2 5001 16
 tcp_transfer "$NS_B" "$NS_A" 10.99.0.1 5002 16
 stop_daemon "$PID_A" TERM
 stop_daemon "$PID_B" TERM
+files_gone "$UDIR/a.pid" "$UDIR/b.pid"
 pass "unprivileged tunnel: ping and 16 MiB each way, sha256-checked"
 
 step "README.md's other recipe: tunctl -u $U -t tun1 (Debian's tunctl makes a TAP device)"
@@ -119,30 +133,34 @@ for ns in "$NS_A" "$NS_B"; do
 done
 tun_config "$NS_A" tun1 10.98.0.1/30
 tun_config "$NS_B" tun1 10.98.0.2/30
-start_daemon_as "$U" "$NS_A" -v -l 7788 -p 198.18.0.2 -r 7787 -i tun1 -k "$UKEY"
+start_daemon_as "$U" "$NS_A" -v -l 7788 -p 198.18.0.2 -r 7787 -i tun1 -k "$UKEY" --pidfile "$UDIR/a1.pid"
 PID_A=$DAEMON_PID
-start_daemon_as "$U" "$NS_B" -v -l 7787 -p 198.18.0.1 -r 7788 -i tun1 -k "$UKEY"
+start_daemon_as "$U" "$NS_B" -v -l 7787 -p 198.18.0.1 -r 7788 -i tun1 -k "$UKEY" --pidfile "$UDIR/b1.pid"
 PID_B=$DAEMON_PID
 wait_for 10 ns_ping "$NS_A" 10.98.0.2 || die "no ping through tunctl-made devices run by $U within 10 s"
 check_unprivileged "$PID_A"
 tcp_transfer "$NS_B" "$NS_A" 10.98.0.1 5004 8
 stop_daemon "$PID_A" TERM
 stop_daemon "$PID_B" TERM
+files_gone "$UDIR/a1.pid" "$UDIR/b1.pid"
 for ns in "$NS_A" "$NS_B"; do ip netns exec "$ns" tunctl -d tun1 >/dev/null; done
 pass "tunctl-made devices: ping and 8 MiB sha256-checked as $U"
 
 step "-u $U from root; B also --chroot and its own (transient) TUN device"
 JAIL=$E2E_TMP/jail
 mkdir -m 0755 "$JAIL"
+RUN=$E2E_TMP/run
+mkdir -m 0755 "$RUN"
 IF_B=squ$$
 ip -n "$NS_B" link del tun0
-start_daemon "$NS_A" -u "$U" "${ARGS_A[@]}"
+start_daemon "$NS_A" -u "$U" "${ARGS_A[@]}" --pidfile "$RUN/a.pid"
 PID_A=$DAEMON_PID
 # Sanitizer builds: inside the empty chroot there is no /proc for LeakSanitizer and no
 # log_path directory, so this daemon reports to stderr (its log) and skips the leak check.
 DAEMON_PREFIX=(env "ASAN_OPTIONS=${ASAN_OPTIONS}:log_path=stderr:detect_leaks=0"
   "UBSAN_OPTIONS=${UBSAN_OPTIONS}:log_path=stderr")
-start_daemon "$NS_B" -u "$U" --chroot "$JAIL" -v -l 7777 -p 198.18.0.1 -r 7778 -i "$IF_B" -k "$UKEY"
+start_daemon "$NS_B" -u "$U" --chroot "$JAIL" -v -l 7777 -p 198.18.0.1 -r 7778 -i "$IF_B" -k "$UKEY" \
+  --pidfile "$RUN/b.pid"
 PID_B=$DAEMON_PID
 DAEMON_PREFIX=()
 wait_for 10 link_exists "$NS_B" "$IF_B" || die "squtun (root, -u $U) did not create $IF_B"
@@ -156,10 +174,14 @@ grep -E '^(Uid|Gid|CapEff):' "/proc/$PID_B/status" | sed "s/^/    [pid $PID_B] /
 root_b=$(readlink "/proc/$PID_B/root")
 [[ $root_b == "$JAIL" ]] || die "squtun --chroot $JAIL (pid $PID_B) has root '$root_b'"
 pass "-u dropped both daemons to $U; pid $PID_B is chrooted in $JAIL"
+for f in "$RUN"/a.pid "$RUN"/b.pid "$RUN"/a.sock "$RUN"/b.sock; do
+  [[ -e $f ]] || die "$f is missing while its daemon runs"
+done
 wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "no ping through the tunnel after -u / --chroot"
 ping_report "$NS_B" 10.99.0.1 5
 tcp_transfer "$NS_A" "$NS_B" 10.99.0.2 5003 8
 stop_daemon "$PID_A" TERM
 stop_daemon "$PID_B" TERM
 wait_for 5 link_gone "$NS_B" "$IF_B" || die "$IF_B, created by squtun, outlived it"
-pass "tunnel works after dropping privileges; clean exit; $IF_B removed with its daemon"
+files_gone "$RUN/a.pid" "$RUN/b.pid"
+pass "tunnel works after dropping privileges; clean exit; $IF_B, pid files and sockets removed"

@@ -11,6 +11,8 @@
 
 #include "cli/options.h"
 
+#include "temp_dir.h"
+
 namespace squtun::cli {
 namespace {
 
@@ -72,14 +74,11 @@ TEST(ConfigFileTest, BadValuesAreRefusedByTheOptionParserNamingTheSetting) {
 class ConfigExpansionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/squtun-config-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
     path_ = dir_ + "/tun0.conf";
     std::ofstream(path_) << "listen = 7778\npeer = 198.51.100.2\npeer-port = 7777\ninterface = tun0\nkey = k\n";
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string dir_;
+  test_support::TempDir temp_{"squtun-config"};
+  const std::string dir_ = temp_.path();
   std::string path_;
 };
 

@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include "temp_dir.h"
+
 namespace squtun::crypto {
 namespace {
 
@@ -123,13 +125,6 @@ TEST(ParseKeyTextTest, RefusesOnlyWhitespace) {
 
 class LoadKeyFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "squtun-key-test-XXXXXX");
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   // Writes content with exactly this mode, whatever the umask.
   std::string write_key_file(const std::string& name, std::string_view content, mode_t mode) {
     const std::string path = dir_ / name;
@@ -150,7 +145,8 @@ class LoadKeyFileTest : public ::testing::Test {
     return "";
   }
 
-  std::filesystem::path dir_;
+  test_support::TempDir temp_{"squtun-key-test"};
+  const std::filesystem::path dir_ = temp_.path();
 };
 
 TEST_F(LoadKeyFileTest, LoadsAPrivateKeyFile) {

@@ -10,19 +10,16 @@
 #include <future>
 #include <string>
 
+#include "temp_dir.h"
+
 namespace squtun::daemon {
 namespace {
 
 class ControlSocketTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/squtun-control-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-    chmod(dir_.c_str(), 0755);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string dir_;
+  void SetUp() override { chmod(dir_.c_str(), 0755); }
+  test_support::TempDir temp_{"squtun-control"};
+  const std::string dir_ = temp_.path();
 };
 
 TEST(ControlSocketPathTest, SitsBesideThePidFile) {

@@ -10,18 +10,15 @@
 #include <optional>
 #include <string>
 
+#include "temp_dir.h"
+
 namespace squtun::daemon {
 namespace {
 
 class PidFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/squtun-pidfile-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string dir_;
+  test_support::TempDir temp_{"squtun-pidfile"};
+  const std::string dir_ = temp_.path();
 };
 
 TEST_F(PidFileTest, WritesOurPidAndRemovesItWhenDestroyed) {
@@ -46,14 +43,14 @@ TEST_F(PidFileTest, ReplacesAStaleFile) {
   EXPECT_EQ(pid, static_cast<long>(getpid()));
 }
 
-TEST_F(PidFileTest, RemovalWorksAfterTheDirectoryIsRenamed) {
-  // Stands in for --chroot: the path no longer leads to the file, the directory fd does.
-  const std::string path = dir_ + "/sub/x.pid";
-  std::filesystem::create_directory(dir_ + "/sub");
+TEST_F(PidFileTest, LeavesAFileAnotherDaemonWroteSince) {
+  const std::string path = dir_ + "/x.pid";
   std::optional<PidFile> pidfile(path);
-  std::filesystem::rename(dir_ + "/sub", dir_ + "/moved");
+  // Renamed over it, so that the new file cannot reuse the old one's inode number.
+  std::ofstream(dir_ + "/another.pid") << "12345\n";
+  std::filesystem::rename(dir_ + "/another.pid", path);
   pidfile.reset();
-  EXPECT_FALSE(std::filesystem::exists(dir_ + "/moved/x.pid"));
+  EXPECT_TRUE(std::filesystem::exists(path));
 }
 
 TEST_F(PidFileTest, MissingDirectoryNamesPathAndFix) {

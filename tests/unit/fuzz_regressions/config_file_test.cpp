@@ -12,6 +12,8 @@
 #include "cli/config_file.h"
 #include "cli/options.h"
 
+#include "temp_dir.h"
+
 namespace squtun::cli {
 namespace {
 
@@ -40,16 +42,13 @@ TEST(FuzzRegressionConfigFile, NulByteInValueIsRefusedNamingTheLine) {
 }
 
 TEST(FuzzRegressionConfigFile, NulByteInAConfigFileStopsTheCommandLine) {
-  char pattern[] = "/tmp/squtun-fuzz-regression-XXXXXX";
-  ASSERT_NE(mkdtemp(pattern), nullptr);
-  const std::string dir = pattern;
-  const std::string path = dir + "/tun0.conf";
+  const test_support::TempDir dir("squtun-fuzz-regression");
+  const std::string path = dir.path() + "/tun0.conf";
   {
     std::ofstream out(path, std::ios::binary);
     out << "listen = 7777\ninterface = tun0\n"sv << "key = /etc/squtun/a.key\0.bak\n"sv;
   }
   EXPECT_THROW(parse_options(expand_config({"--config", path})), UsageError);
-  std::filesystem::remove_all(dir);
 }
 
 // Without the NUL the same file is fine: the refusal is about the NUL only.
