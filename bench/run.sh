@@ -2,6 +2,7 @@
 # bench/run.sh — squtun against wireguard-go and the bare link, in one run.
 #
 #   bash bench/run.sh [--quick] [--out FILE] [--no-install] [--build-dir DIR] [--time SECS]
+#                     [--rounds N]
 #                     [--against REV] [--variant LABEL=ARGS]...
 #
 # As root on Debian 12. Installs what it needs (iperf3, iproute2, wireguard-tools, Debian's
@@ -9,7 +10,10 @@
 # into bench/.cache/ without installing it, builds squtun in Release in its own build
 # directory, then measures over two network namespaces joined by a veth pair, one tunnel at a
 # time: the bare veth, squtun (offloads on, and with --no-offload), and
-# both wireguard-go builds. Prints a table with every figure and its ratio to the modern
+# both wireguard-go builds, in rounds: every tunnel once per round, odd rounds in one order
+# and even rounds in the reverse, so that a machine that drifts during the run (other work,
+# a virtual machine's stolen time) weighs on every tunnel alike; each figure is the median of
+# its rounds (peak RSS: the largest). Prints a table with every figure and its ratio to the modern
 # wireguard-go (and to the bare veth for throughput) and writes it as TSV. bench/README.md
 # explains every figure.
 #
@@ -39,6 +43,7 @@ OUT=""
 INSTALL=1
 BUILD_DIR=$REPO_ROOT/build-bench
 SECS=""
+ROUNDS=""
 AGAINST=""       # --against: a git revision
 VARIANTS=()      # --variant labels, in order
 declare -A VARIANT_ARGS=()
@@ -46,9 +51,11 @@ declare -A VARIANT_ARGS=()
 usage() {
   cat <<'EOF'
 Usage: bash bench/run.sh [options]        (as root, on Debian 12)
-  --quick          short runs (3 s per iperf3 test instead of 10), brief micro-benchmarks
+  --quick          short runs (one round of 3 s per iperf3 test), brief micro-benchmarks
   --out FILE       write the TSV there (default: bench/results/DATE.tsv)
-  --time SECS      seconds per iperf3 test (overrides the 10, or the 3 of --quick)
+  --time SECS      seconds per iperf3 test (overrides the 5, or the 3 of --quick)
+  --rounds N       measure every tunnel N times, alternating the order, and report the
+                   median of each figure (1-9; default 3, 1 with --quick)
   --no-install     skip apt-get (everything must be installed already; the backports
                    wireguard-go is taken from bench/.cache if it was fetched before)
   --build-dir DIR  Release build directory (default: build-bench in the repository)
@@ -79,6 +86,8 @@ while (($#)); do
     --out=*) OUT=${1#--out=} ;;
     --time) SECS=${2:?--time needs seconds}; shift ;;
     --time=*) SECS=${1#--time=} ;;
+    --rounds) ROUNDS=${2:?--rounds needs a number}; shift ;;
+    --rounds=*) ROUNDS=${1#--rounds=} ;;
     --no-install) INSTALL=0 ;;
     --build-dir) BUILD_DIR=${2:?--build-dir needs a directory}; shift ;;
     --build-dir=*) BUILD_DIR=${1#--build-dir=} ;;
@@ -91,10 +100,10 @@ while (($#)); do
   esac
   shift
 done
-if [[ -z $SECS ]]; then
-  SECS=$((QUICK ? 3 : 10))
-fi
-[[ $SECS =~ ^[0-9]+$ ]] && ((SECS >= 1 && SECS <= 120)) || { echo "--time: 1 to 120 seconds" >&2; exit 2; }
+[[ -n $SECS ]] || SECS=$((QUICK ? 3 : 5))
+[[ -n $ROUNDS ]] || ROUNDS=$((QUICK ? 1 : 3))
+[[ $SECS =~ ^[0-9]+$ ]] && ((SECS >= 1 && SECS <= 120)) || { echo "--time: 1 to 120 seconds, not '$SECS'" >&2; exit 2; }
+[[ $ROUNDS =~ ^[0-9]+$ ]] && ((ROUNDS >= 1 && ROUNDS <= 9)) || { echo "--rounds: 1 to 9, not '$ROUNDS'" >&2; exit 2; }
 AGAINST_HASH="" AGAINST_SHORT="" AGAINST_DESC=""
 if [[ -n $AGAINST ]]; then
   AGAINST_HASH=$(git -C "$BENCH_DIR" rev-parse --verify --quiet "$AGAINST^{commit}") ||
@@ -491,7 +500,7 @@ THROUGHPUT=(tcp1_fwd tcp1_rev tcp4_fwd tcp4_rev udp64_kpps)
 
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 T0=$(now_ms)
-info "measuring: ${SECS} s per iperf3 test; load average before: $LOAD0"
+info "measuring: $ROUNDS round(s), ${SECS} s per iperf3 test; load average before: $LOAD0"
 
 # Beside the current squtun: the reference commit's (squtun@HASH, with and without offloads)
 # and the variants (squtun+LABEL). COMPARED_TO[TUNNEL] is what that tunnel's ratios are to.
@@ -510,32 +519,81 @@ for v in "${VARIANTS[@]}"; do
   TITLE[squtun+$v]="squtun +$v"
 done
 
-run_veth
-# Each reference right after its current counterpart, so both see much the same machine.
-run_squtun squtun "$SQUTUN" 10.91.1
-[[ -z $AGAINST_BIN ]] || run_squtun "squtun@$AGAINST_SHORT" "$AGAINST_BIN" 10.91.3
-run_squtun squtun_nooff "$SQUTUN" 10.91.2 --no-offload
-[[ -z $AGAINST_BIN ]] || run_squtun "squtun_nooff@$AGAINST_SHORT" "$AGAINST_BIN" 10.91.4 --no-offload
+is_num() { [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
+
+# run_tunnel TUNNEL — sets TUNNEL up, measures every figure into R[TUNNEL/...], takes it down
+run_tunnel() {
+  local t=$1 i args
+  case $t in
+    veth) run_veth ;;
+    squtun) run_squtun squtun "$SQUTUN" 10.91.1 ;;
+    squtun_nooff) run_squtun squtun_nooff "$SQUTUN" 10.91.2 --no-offload ;;
+    squtun@*) run_squtun "$t" "$AGAINST_BIN" 10.91.3 ;;
+    squtun_nooff@*) run_squtun "$t" "$AGAINST_BIN" 10.91.4 --no-offload ;;
+    squtun+*)
+      for i in "${!VARIANTS[@]}"; do
+        [[ $t == "squtun+${VARIANTS[$i]}" ]] || continue
+        read -ra args <<<"${VARIANT_ARGS[${VARIANTS[$i]}]}"
+        run_squtun "$t" "$SQUTUN" "10.91.$((10 + i))" "${args[@]}"
+      done
+      ;;
+    wggo_deb12) [[ -n $WG_DEB ]] && run_wireguard_go wggo_deb12 "$WG_DEB" 10.92.1 || mark_na wggo_deb12 "$WG_DEB_WHY" ;;
+    wggo_bpo) [[ -n $WG_BPO ]] && run_wireguard_go wggo_bpo "$WG_BPO" 10.92.2 || mark_na wggo_bpo "$WG_BPO_WHY" ;;
+  esac
+}
+
+# median VALUES... — of the numbers among VALUES, or n/a if there are none
+median() {
+  local nums=() x
+  for x in "$@"; do is_num "$x" && nums+=("$x"); done
+  ((${#nums[@]})) || { echo n/a; return; }
+  printf '%s\n' "${nums[@]}" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+largest() { # VALUES... — the largest number among VALUES, or n/a
+  local nums=() x
+  for x in "$@"; do is_num "$x" && nums+=("$x"); done
+  ((${#nums[@]})) || { echo n/a; return; }
+  printf '%s\n' "${nums[@]}" | sort -g | tail -n 1
+}
+
+# Each reference right after its current counterpart, so both see much the same machine; even
+# rounds run the list backwards, so that no tunnel always comes first or last.
+ORDER=(veth squtun)
+[[ -z $AGAINST_BIN ]] || ORDER+=("squtun@$AGAINST_SHORT")
+ORDER+=(squtun_nooff)
+[[ -z $AGAINST_BIN ]] || ORDER+=("squtun_nooff@$AGAINST_SHORT")
+for v in "${VARIANTS[@]}"; do ORDER+=("squtun+$v"); done
+ORDER+=(wggo_deb12 wggo_bpo)
+declare -A ROUND_VALUES=() # TUNNEL/FIGURE -> the value of each round, in round order
+for ((round = 1; round <= ROUNDS; round++)); do
+  info "round $round of $ROUNDS"
+  order=("${ORDER[@]}")
+  if ((round % 2 == 0)); then
+    order=()
+    for ((i = ${#ORDER[@]} - 1; i >= 0; i--)); do order+=("${ORDER[$i]}"); done
+  fi
+  for t in "${order[@]}"; do
+    for f in "${FIGURES[@]}"; do unset "R[$t/$f]"; done
+    run_tunnel "$t"
+    for f in "${FIGURES[@]}"; do ROUND_VALUES[$t/$f]+="${R[$t/$f]:-n/a} "; done
+  done
+done
+for t in "${ORDER[@]}"; do
+  for f in "${FIGURES[@]}"; do
+    read -ra values <<<"${ROUND_VALUES[$t/$f]}"
+    if [[ $f == rss_mib ]]; then R[$t/$f]=$(largest "${values[@]}"); else R[$t/$f]=$(median "${values[@]}"); fi
+    # veth has no daemon: its CPU and RSS cells say "-", not n/a
+    [[ ${values[0]} == - ]] && R[$t/$f]=-
+  done
+done
 for i in "${!VARIANTS[@]}"; do
-  read -ra args <<<"${VARIANT_ARGS[${VARIANTS[$i]}]}"
-  run_squtun "squtun+${VARIANTS[$i]}" "$SQUTUN" "10.91.$((10 + i))" "${args[@]}"
   NOTE[squtun+${VARIANTS[$i]}]="${NOTE[squtun+${VARIANTS[$i]}]:+${NOTE[squtun+${VARIANTS[$i]}]}; }daemon arguments added: ${VARIANT_ARGS[${VARIANTS[$i]}]}"
 done
 for t in "${EXTRA_TUNNELS[@]}"; do
   [[ $t == *@* ]] && NOTE[$t]="${NOTE[$t]:+${NOTE[$t]}; }$AGAINST_DESC, $AGAINST_VERSION"
 done
-if [[ -n $WG_DEB ]]; then
-  run_wireguard_go wggo_deb12 "$WG_DEB" 10.92.1
-  NOTE[wggo_deb12]="${NOTE[wggo_deb12]:-Debian 12 package $WG_DEB_VERSION}"
-else
-  mark_na wggo_deb12 "$WG_DEB_WHY"
-fi
-if [[ -n $WG_BPO ]]; then
-  run_wireguard_go wggo_bpo "$WG_BPO" 10.92.2
-  NOTE[wggo_bpo]="${NOTE[wggo_bpo]:-bookworm-backports $WG_BPO_VERSION, unpacked in bench/.cache}"
-else
-  mark_na wggo_bpo "$WG_BPO_WHY"
-fi
+[[ -z $WG_DEB ]] || NOTE[wggo_deb12]="${NOTE[wggo_deb12]:-Debian 12 package $WG_DEB_VERSION}"
+[[ -z $WG_BPO ]] || NOTE[wggo_bpo]="${NOTE[wggo_bpo]:-bookworm-backports $WG_BPO_VERSION, unpacked in bench/.cache}"
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # Micro-benchmarks, briefly.
@@ -586,7 +644,6 @@ fi
 # 6. the table
 
 REF=wggo_bpo
-is_num() { [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
 ratio() { # VALUE REFERENCE — VALUE/REFERENCE with two decimals, or "n/a"
   if is_num "$1" && is_num "$2" && awk -v r="$2" 'BEGIN { exit !(r > 0) }'; then
     awk -v v="$1" -v r="$2" 'BEGIN { x = v / r; printf (x < 0.1 ? "%.3f" : "%.2f"), x }'
@@ -617,28 +674,31 @@ worse() {
 }
 
 {
-  printf '# squtun bench %s\thost %s\tkernel %s\t%s cores\t%s s per test%s\n' "$STAMP" "$(hostname)" \
-    "$(uname -r)" "$(nproc)" "$SECS" "$( ((QUICK)) && echo ' (--quick)')"
+  printf '# squtun bench %s\thost %s\tkernel %s\t%s cores\t%s s per test, %s rounds%s\n' "$STAMP" "$(hostname)" \
+    "$(uname -r)" "$(nproc)" "$SECS" "$ROUNDS" "$( ((QUICK)) && echo ' (--quick)')"
   printf '# load average before %s, after %s\tsqutun %s\twireguard-go Debian %s\tbackports %s%s\n' \
     "$LOAD0" "$LOAD1" "$SQUTUN_VERSION" "${WG_DEB_VERSION:-n/a}" "${WG_BPO_VERSION:-n/a}" \
     "${AGAINST_HASH:+$'\t'against $AGAINST_HASH ($AGAINST)}"
-  printf 'tunnel\tfigure\tunit\tvalue\tratio_to_%s\tratio_to_veth\tcompared_to\tratio_to_compared\tworse\tnote\n' "$REF"
+  printf 'tunnel\tfigure\tunit\tvalue\tratio_to_%s\tratio_to_veth\tcompared_to\tratio_to_compared\tworse\tnote\trounds\n' "$REF"
   for t in "${TUNNELS[@]}" "${EXTRA_TUNNELS[@]}"; do
     for f in "${FIGURES[@]}"; do
       v=${R[$t/$f]:-n/a}
       rv=n/a
       for x in "${THROUGHPUT[@]}"; do [[ $x == "$f" ]] && rv=$(ratio "$v" "${R[veth/$f]:-}"); done
       base=${COMPARED_TO[$t]:-}
-      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$f" "${FIG_UNIT[$f]}" "$(fmt "$f" "$v")" \
+      rounds=()
+      read -ra values <<<"${ROUND_VALUES[$t/$f]:-}"
+      for x in "${values[@]}"; do rounds+=("$(fmt "$f" "$x")"); done
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$f" "${FIG_UNIT[$f]}" "$(fmt "$f" "$v")" \
         "$(ratio "$v" "${R[$REF/$f]:-}")" "$rv" "${base:--}" "$([[ -n $base ]] && ratio "$v" "${R[$base/$f]:-}" || echo -)" \
-        "$([[ -n $base ]] && worse "$f" "$v" "${R[$base/$f]:-}" && echo WORSE || true)" "${NOTE[$t]:-}"
+        "$([[ -n $base ]] && worse "$f" "$v" "${R[$base/$f]:-}" && echo WORSE || true)" "${NOTE[$t]:-}" "${rounds[*]}"
     done
   done
   declare -A micro_unit=([seal_1420]=MB/s [open_1420]=MB/s [seal_64]=ns [open_64]=ns
     [replay_reordered]=ns [peer_rx_batch64]=ns)
   for k in seal_1420 open_1420 seal_64 open_64 replay_reordered peer_rx_batch64; do
     is_num "${MICRO_R[$k]:-}" || continue
-    printf 'micro\t%s\t%s\t%.1f\tn/a\tn/a\t-\t-\t\t%s\n' "$k" "${micro_unit[$k]}" "${MICRO_R[$k]}" "CPU time, squtun_micro_bench"
+    printf 'micro\t%s\t%s\t%.1f\tn/a\tn/a\t-\t-\t\t%s\t-\n' "$k" "${micro_unit[$k]}" "${MICRO_R[$k]}" "CPU time, squtun_micro_bench"
   done
 } >"$OUT"
 
@@ -649,7 +709,8 @@ cell() { # TUNNEL FIGURE — "value ×ratio"
 }
 
 echo
-echo "squtun benchmark $STAMP: ${SECS} s per test$( ((QUICK)) && echo ' (--quick)'), $(nproc) cores, kernel $(uname -r)"
+echo "squtun benchmark $STAMP: ${SECS} s per test, $ROUNDS round(s)$( ((QUICK)) && echo ' (--quick)'), $(nproc) cores, kernel $(uname -r)"
+((ROUNDS == 1)) || echo "each figure is the median of its rounds (peak RSS: the largest); every round's values are in the TSV"
 echo "load average before $LOAD0, after $LOAD1; took $(( ($(now_ms) - T0) / 1000 )) s"
 echo "each cell: value xRATIO, the ratio to ${TITLE[$REF]} (throughput: higher is better; RTT, CPU, RSS: lower)"
 printf '%-22s %-7s' figure unit
