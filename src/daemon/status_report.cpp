@@ -57,7 +57,7 @@ std::string quoted(std::string_view s) {
 }
 
 std::string json_value(std::string_view name, std::string_view value) {
-  if (name == "listen_port" || counter_named(name)) return std::to_string(number(name, value));
+  if (name == "listen_port" || name == "threads" || counter_named(name)) return std::to_string(number(name, value));
   if (name.starts_with("offload_")) return value == "on" ? "true" : "false";
   if ((name == "peer" && value == "(none yet)") || (name.ends_with("key") && value == "none")) return "null";
   return quoted(value);
@@ -76,6 +76,7 @@ std::string show_text(const TunnelStatus& status) {
   line("offload_tun", on_off(status.offload_tun));
   line("offload_udp_gso", on_off(status.offload_udp_gso));
   line("offload_udp_gro", on_off(status.offload_udp_gro));
+  line("threads", std::to_string(status.threads));
   line("peer", status.peer ? status.peer->to_string() : "(none yet)");
   line("session", status.session_up ? "up" : "down");
   line("session_key", status.session_key);
@@ -121,6 +122,8 @@ std::string show_prometheus(std::string_view show_text, std::int64_t now_unix_ns
                      ",peer=" + quoted(peer == "(none yet)" ? "" : peer) + ",key=" + quoted(field(fields, "key")) +
                      ",next_key=" + quoted(field(fields, "next_key")) +
                      ",session_key=" + quoted(field(fields, "session_key")), "1");
+  metric("threads", "gauge", "threads that seal packets, and as many that open them (--threads)");
+  sample("threads", label, std::to_string(number("threads", field(fields, "threads"))));
   metric("session_up", "gauge", "1 while a session with the peer is up");
   sample("session_up", label, field(fields, "session") == "up" ? "1" : "0");
   const std::uint64_t last_ns = number("last_handshake_unix_ns", field(fields, "last_handshake_unix_ns"));

@@ -15,6 +15,8 @@ struct TunnelStatus {
   std::string interface;
   std::uint16_t listen_port = 0;
   bool offload_tun = false, offload_udp_gso = false, offload_udp_gro = false;
+  // Threads that seal packets, and as many that open them (--threads).
+  std::size_t threads = 1;
   std::optional<base::Endpoint> peer;
   bool session_up = false;
   // Key fingerprints (crypto::key_fingerprint): the session's, the -k key's, the --next-key

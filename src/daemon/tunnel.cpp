@@ -212,6 +212,7 @@ TunnelStatus Tunnel::status() const {
                       .offload_tun = tun_.offloads().tso,
                       .offload_udp_gso = udp_gso_on_,
                       .offload_udp_gro = socket_.gro_enabled(),
+                      .threads = workers_ + 1,
                       .peer = std::nullopt,
                       .session_up = false,
                       .session_key = "none",

@@ -37,7 +37,7 @@ grep -qx 'next_key=null' <<<"$out" || die "--json: next_key is not null without 
 for f in offload_tun offload_udp_gso offload_udp_gro; do
   grep -qE "^$f=(true|false)$" <<<"$out" || die "--json: $f is not a boolean:"$'\n'"$out"
 done
-for f in listen_port last_handshake_unix_ns handshakes initiations_sent responses_sent rx_packets rx_bytes \
+for f in listen_port threads last_handshake_unix_ns handshakes initiations_sent responses_sent rx_packets rx_bytes \
   tx_packets tx_bytes keepalives_sent keepalives_received drop_malformed drop_wrong_source drop_bad_mac \
   drop_replay drop_reflected drop_clock_skew drop_unknown_session drop_expired drop_rate_limited \
   drop_no_session drop_no_peer drop_too_big drop_tun_write drop_tun_read drop_udp_send; do
@@ -93,6 +93,9 @@ tx1=$(prom_value "$after" squtun_tx_bytes_total interface=tun0)
 "$PY" -c "import sys; sys.exit(0 if $tx1 - $tx0 >= 4 * 1048576 else 1)" ||
   die "squtun_tx_bytes rose by only $tx0 -> $tx1 over a 4 MiB transfer"
 [[ $(prom_value "$after" squtun_session_up interface=tun0) == 1.0 ]] || die "squtun_session_up is not 1"
+threads=$(show_report "$NS_A" "$PF_A" | awk -F': ' '$1 == "threads" { print $2 }')
+[[ $(prom_value "$after" squtun_threads interface=tun0) == "$threads.0" ]] ||
+  die "squtun_threads is not show's $threads:"$'\n'"$after"
 FP=$("$SQUTUN" --fingerprint "$KEY")
 [[ $(prom_value "$after" squtun_info "interface=tun0,key=$FP,listen_port=7778,next_key=none,peer=198.18.0.2:7777,session_key=$FP") == 1.0 ]] ||
   die "squtun_info lacks the peer, port and key labels:"$'\n'"$after"

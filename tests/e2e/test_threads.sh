@@ -10,7 +10,8 @@
 #     other burst as one UDP GSO send), arrive A -> B and B -> A, every one, none twice, none
 #     before one sent ahead of it (seqcheck.py);
 #   - 16 MiB of TCP each way arrive intact (sha256).
-# Without --threads, each direction has a thread per online CPU (at most 16).
+# Without --threads, each direction has a thread per online CPU (at most 16). `squtun show`
+# reports the number in effect.
 # A bad --threads value is refused with a message naming the flag and the range.
 #
 # usage: bash test_threads.sh [path/to/squtun]
@@ -57,6 +58,13 @@ expect_threads() {
   [[ $names == *outbound* && $names == *inbound* ]] || die "no outbound or inbound thread: $names"
 }
 
+# expect_shown NS PIDFILE N — `squtun show` reports the N threads each way
+expect_shown() {
+  local shown
+  shown=$(show_report "$1" "$2" | awk -F': ' '$1 == "threads" { print $2 }')
+  [[ $shown == "$3" ]] || die "squtun show ($2) reports threads '$shown', not $3"
+}
+
 # where_lost — every place a datagram could have been dropped, for a failure message
 where_lost() {
   local -A snap_a snap_b
@@ -98,6 +106,7 @@ start_pair --pidfile "$PF_B" -l 7777 -p 198.18.0.1 -r 7778 -i tun0 -k "$KEY" -- 
   --pidfile "$PF_A" -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY"
 expect_threads "$PID_A" "$default_threads"
 expect_threads "$PID_B" "$default_threads"
+expect_shown "$NS_A" "$PF_A" "$default_threads"
 pass "$(nproc) online CPUs: $default_threads threads each way ($(thread_names "$PID_A"))"
 stop_daemon "$PID_A" TERM
 stop_daemon "$PID_B" TERM
@@ -112,6 +121,7 @@ for offload in on off; do
       --pidfile "$PF_A" -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY" "${extra[@]}"
     expect_threads "$PID_A" "$threads"
     expect_threads "$PID_B" "$threads"
+    expect_shown "$NS_B" "$PF_B" "$threads"
     sequence_stream "$NS_A" "$NS_B" 10.99.0.2 "$label"
     sequence_stream "$NS_B" "$NS_A" 10.99.0.1 "$label"
     PORT=$((PORT + 2))

@@ -87,12 +87,13 @@ TEST(StatusReport, ShowTextHasTheTunnelAndEveryCounter) {
                             .offload_tun = false,
                             .offload_udp_gso = false,
                             .offload_udp_gro = true,
+                            .threads = 4,
                             .peer = std::nullopt,
                             .session_up = false,
                             .counters = counters};
   const std::string text = show_text(status);
   EXPECT_EQ(text.rfind("interface: tun0\nlisten_port: 7777\noffload_tun: off\n"
-                       "offload_udp_gso: off\noffload_udp_gro: on\npeer: (none yet)\n"
+                       "offload_udp_gso: off\noffload_udp_gro: on\nthreads: 4\npeer: (none yet)\n"
                        "session: down\n",
                        0),
             0u)
@@ -127,10 +128,11 @@ TEST(StatusReport, JsonHasEveryFieldTyped) {
   const std::string json = show_json(show_text({.interface = "tun0",
                                                 .listen_port = 7777,
                                                 .offload_udp_gro = true,
+                                                .threads = 2,
                                                 .peer = std::nullopt,
                                                 .counters = counters}));
   EXPECT_EQ(json.rfind("{\"interface\": \"tun0\", \"listen_port\": 7777, \"offload_tun\": false, "
-                       "\"offload_udp_gso\": false, \"offload_udp_gro\": true, \"peer\": null, "
+                       "\"offload_udp_gso\": false, \"offload_udp_gro\": true, \"threads\": 2, \"peer\": null, "
                        "\"session\": \"down\", ",
                        0),
             0u)
@@ -150,6 +152,7 @@ TEST(StatusReport, PrometheusNamesEveryCounterWithTheInterfaceLabel) {
   const std::string text = show_prometheus(
       show_text({.interface = "tun0",
                  .listen_port = 7777,
+                 .threads = 3,
                  .peer = base::Endpoint::v4({198, 18, 0, 2}, 7777),
                  .session_up = true,
                  .counters = counters}),
@@ -159,6 +162,7 @@ TEST(StatusReport, PrometheusNamesEveryCounterWithTheInterfaceLabel) {
   };
   has("squtun_info{interface=\"tun0\",listen_port=\"7777\",peer=\"198.18.0.2:7777\",key=\"none\",next_key=\"none\",session_key=\"none\"} 1");
   has("squtun_session_up{interface=\"tun0\"} 1");
+  has("squtun_threads{interface=\"tun0\"} 3");
   has("squtun_last_handshake_seconds{interface=\"tun0\"} 2.500000");
   has("squtun_rx_bytes_total{interface=\"tun0\"} " + std::to_string(counters.rx_bytes.load()));
   has("# TYPE squtun_drops_total counter");
