@@ -20,6 +20,32 @@ std::size_t chunk_size(std::size_t items, std::size_t threads) {
   return std::max(kMinChunk, (items + 2 * threads - 1) / (2 * threads));
 }
 
+// Releases a held lock for its scope, to run a callback, and takes it back however the scope
+// ends, an exception included.
+class Unlocked {
+ public:
+  explicit Unlocked(std::unique_lock<std::mutex>& lock) : lock_(lock) { lock_.unlock(); }
+  Unlocked(const Unlocked&) = delete;
+  Unlocked& operator=(const Unlocked&) = delete;
+  ~Unlocked() { lock_.lock(); }
+
+ private:
+  std::unique_lock<std::mutex>& lock_;
+};
+
+// Holds the finishing turn for its scope; declared before an Unlocked, it gives the turn
+// back with the lock held again.
+class FinishingTurn {
+ public:
+  explicit FinishingTurn(bool& finishing) : finishing_(finishing) { finishing_ = true; }
+  FinishingTurn(const FinishingTurn&) = delete;
+  FinishingTurn& operator=(const FinishingTurn&) = delete;
+  ~FinishingTurn() { finishing_ = false; }
+
+ private:
+  bool& finishing_;
+};
+
 }  // namespace
 
 OrderedPipeline::OrderedPipeline(const char* worker_name, std::size_t slots, std::size_t workers,
@@ -122,14 +148,10 @@ void OrderedPipeline::help(Lock& lock, std::size_t worker) {
   while (!stopping_) {
     const std::optional<Chunk> chunk = claim_chunk();
     if (!chunk) return;
-    lock.unlock();
-    try {
+    {
+      const Unlocked unlocked(lock);
       work_(worker, chunk->slot, chunk->first, chunk->end);
-    } catch (...) {
-      lock.lock();
-      throw;
     }
-    lock.lock();
     slot_done_[chunk->slot] += chunk->end - chunk->first;
     finish_done(lock);
   }
@@ -137,23 +159,17 @@ void OrderedPipeline::help(Lock& lock, std::size_t worker) {
 
 void OrderedPipeline::finish_done(Lock& lock) {
   if (finishing_) return;  // that thread also finishes what became done meanwhile
-  finishing_ = true;
+  const FinishingTurn turn(finishing_);
   while (!stopping_ && oldest_done()) {
     const std::size_t slot = finished_ % slots();
-    lock.unlock();
-    try {
+    {
+      const Unlocked unlocked(lock);
       finish_(slot);
-    } catch (...) {
-      lock.lock();
-      finishing_ = false;
-      throw;
     }
-    lock.lock();
     ++finished_;
     finished_count_.store(finished_, std::memory_order_release);
     slot_free_.notify_one();
   }
-  finishing_ = false;
 }
 
 void OrderedPipeline::work_loop(std::size_t worker) {

@@ -239,5 +239,20 @@ TEST(OrderedPipelineTest, AFailureOnThePublishingThreadIsRethrownThere) {
   EXPECT_FALSE(pipeline.acquire());
 }
 
+TEST(OrderedPipelineTest, AFailureToFinishIsRethrownOnThePublishingThreadAndStopsThePipeline) {
+  std::size_t finish_calls = 0;
+  OrderedPipeline pipeline(
+      "test", 2, 0, [](auto, auto, auto, auto) {},
+      [&](auto) {
+        ++finish_calls;
+        throw std::runtime_error("send failed");
+      },
+      [](auto) { FAIL() << "reported as a worker's failure"; });
+  EXPECT_THROW(pipeline.publish(*pipeline.acquire(), 8), std::runtime_error);
+  EXPECT_FALSE(pipeline.acquire());
+  EXPECT_NO_THROW(pipeline.help());  // stopped: nothing is finished again
+  EXPECT_EQ(finish_calls, 1u);
+}
+
 }  // namespace
 }  // namespace squtun::daemon
