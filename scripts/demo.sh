@@ -47,8 +47,10 @@ show "ip tuntap add dev tun0 mode tun; ip addr add 10.99.0.2/30 dev tun0; ip lin
 step "both ends, as in README.md"
 show "A: squtun -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k demo.key"
 show "B: squtun -l 7777 -p 198.18.0.1 -r 7778 -i tun0 -k demo.key"
-start_daemon "$NS_A" -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY"
-start_daemon "$NS_B" -l 7777 -p 198.18.0.1 -r 7778 -i tun0 -k "$KEY"
+# Each with a pid file (and so a control socket) in the demo's own directory, so that a
+# squtun this machine runs on its own tun0 keeps /var/run/squtun/squtun-tun0.sock.
+start_daemon "$NS_A" -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY" --pidfile "$(pidfile_for a)"
+start_daemon "$NS_B" -l 7777 -p 198.18.0.1 -r 7778 -i tun0 -k "$KEY" --pidfile "$(pidfile_for b)"
 t0=$(now_ms)
 wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "the tunnel did not come up within 10 s"
 info "tunnel up $(since "$t0") s after start"

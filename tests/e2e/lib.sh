@@ -300,6 +300,7 @@ DAEMON_PREFIX=()
 start_daemon() {
   local ns=$1
   shift
+  _own_files_only "$@"
   E2E_SEQ=$((E2E_SEQ + 1))
   spawn daemon "squtun-${ns##*-}-$E2E_SEQ" "$ns" "${DAEMON_PREFIX[@]}" "$SQUTUN" -f "$@"
   DAEMON_PID=$SPAWN_PID
@@ -307,10 +308,24 @@ start_daemon() {
   info "started squtun pid $DAEMON_PID in $ns: -f $*"
 }
 
+# _own_files_only ARGS... — a daemon's control socket sits beside its pid file, by default in
+# /var/run/squtun, which the machine's own squtun uses too: a daemon of a test gets a pid file
+# of the test's own (--pidfile, or a config file's pidfile), unless the test's header says that
+# it changes the machine ("# ctest: machine").
+_own_files_only() {
+  local a
+  grep -qE '^# ctest:.*\bmachine\b' "$0" && return 0
+  for a in "$@"; do
+    [[ $a == --pidfile || $a == --pidfile=* || $a == --config || $a == --config=* ]] && return 0
+  done
+  die "a daemon started without --pidfile would use the machine's /var/run/squtun (its control socket); give it --pidfile \"\$(pidfile_for NAME)\""
+}
+
 # start_daemon_as USER NS ARGS... — same, but as USER (setpriv execs: PID stays squtun's)
 start_daemon_as() {
   local user=$1 ns=$2 gid
   shift 2
+  _own_files_only "$@"
   gid=$(id -g "$user")
   E2E_SEQ=$((E2E_SEQ + 1))
   spawn daemon "squtun-${ns##*-}-$E2E_SEQ" "$ns" \

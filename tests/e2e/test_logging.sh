@@ -41,10 +41,10 @@ flood() {
 
 # ---------------------------------------------------------------------------------------------
 step "1. default level: silent when healthy, silent under a flood"
-start_daemon "$NS_A" "${ARGS_A[@]}"
+start_daemon "$NS_A" "${ARGS_A[@]}" --pidfile "$(pidfile_for a)"
 PID_A=$DAEMON_PID
 LOG_A=$DAEMON_LOG
-start_daemon "$NS_B" "${ARGS_B[@]}"
+start_daemon "$NS_B" "${ARGS_B[@]}" --pidfile "$(pidfile_for b)"
 PID_B=$DAEMON_PID
 LOG_B=$DAEMON_LOG
 wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "no tunnel within 10 s"
@@ -68,7 +68,7 @@ LOG_J=$E2E_LOGS/squtun-journal-a.log
 : >"$LOG_J"
 spawn daemon squtun-journal-a "$NS_A" env JOURNAL_STREAM="$(stat -c '%d:%i' "$LOG_J")" "$SQUTUN" -f -v "${ARGS_A[@]}"
 PID_A=$SPAWN_PID
-start_daemon "$NS_B" -vv "${ARGS_B[@]}"
+start_daemon "$NS_B" -vv "${ARGS_B[@]}" --pidfile "$(pidfile_for b)"
 PID_B=$DAEMON_PID
 LOG_B=$DAEMON_LOG
 wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "no tunnel within 10 s"
@@ -100,10 +100,10 @@ pass "-v/-vv: tunnel up and handshake logged; $d_a and $d_b lines during 2000 fl
 
 # ---------------------------------------------------------------------------------------------
 step "3. -q: silent, but SIGUSR1 still reports"
-start_daemon "$NS_A" -q "${ARGS_A[@]}"
+start_daemon "$NS_A" -q "${ARGS_A[@]}" --pidfile "$(pidfile_for a)"
 PID_A=$DAEMON_PID
 LOG_A=$DAEMON_LOG
-start_daemon "$NS_B" "${ARGS_B[@]}"
+start_daemon "$NS_B" "${ARGS_B[@]}" --pidfile "$(pidfile_for b)"
 PID_B=$DAEMON_PID
 LOG_B=$DAEMON_LOG
 wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "no tunnel within 10 s"
@@ -117,7 +117,7 @@ pass "-q: one line in all, the counters asked for by SIGUSR1"
 
 # ---------------------------------------------------------------------------------------------
 step "4. repeated warnings are rate-limited (tun0 down on B, hundreds of packets to it)"
-start_daemon "$NS_A" "${ARGS_A[@]}"
+start_daemon "$NS_A" "${ARGS_A[@]}" --pidfile "$(pidfile_for a)"
 PID_A=$DAEMON_PID
 wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "no tunnel within 10 s"
 ip -n "$NS_B" link set dev tun0 down
@@ -220,7 +220,7 @@ launch_detached() {
   track_foreign "$DET_PID"
 }
 
-start_daemon "$NS_B" "${ARGS_B[@]}"
+start_daemon "$NS_B" "${ARGS_B[@]}" --pidfile "$(pidfile_for b)"
 PID_B=$DAEMON_PID
 launch_detached -v
 wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "no tunnel with the detached daemon within 10 s"
@@ -257,7 +257,7 @@ pass "detached, default level: nothing in syslog (start, handshake, ping, SIGTER
 
 # A foreground daemon where /dev/log exists still logs to stderr only.
 DAEMON_PREFIX=(nsenter --mount="/proc/$SOCAT_PID/ns/mnt" --)
-start_daemon "$NS_A" -v "${ARGS_A[@]}"
+start_daemon "$NS_A" -v "${ARGS_A[@]}" --pidfile "$(pidfile_for a)"
 PID_A=$DAEMON_PID
 DAEMON_PREFIX=()
 wait_for 10 ns_ping "$NS_A" 10.99.0.2 || die "no tunnel within 10 s"

@@ -49,8 +49,8 @@ traffic() {
   spawn helper "ping-${1##*-}" "$1" ping -n -i 0.2 -W 1 "$2"
 }
 
-STATIC_A=(-v -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY")
-STATIC_B=(-v -l 7777 -p 198.18.0.1 -r 7778 -i tun0 -k "$KEY")
+STATIC_A=(-v -l 7778 -p 198.18.0.2 -r 7777 -i tun0 -k "$KEY" --pidfile "$(pidfile_for a)")
+STATIC_B=(-v -l 7777 -p 198.18.0.1 -r 7778 -i tun0 -k "$KEY" --pidfile "$(pidfile_for b)")
 
 step "1. static pair: both ends with -p"
 start_daemon "$NS_A" "${STATIC_A[@]}"
@@ -79,8 +79,8 @@ stop_daemon "$PID_A" TERM
 stop_daemon "$PID_B" TERM
 
 step "2. passive B (no -p), active A (-p, -a 2)"
-PASSIVE_B=(-v -l 7777 -i tun0 -k "$KEY")
-ACTIVE_A=(-v -l 7778 -p 198.18.0.2 -r 7777 -a 2 -i tun0 -k "$KEY")
+PASSIVE_B=(-v -l 7777 -i tun0 -k "$KEY" --pidfile "$(pidfile_for b)")
+ACTIVE_A=(-v -l 7778 -p 198.18.0.2 -r 7777 -a 2 -i tun0 -k "$KEY" --pidfile "$(pidfile_for a)")
 start_pair "${PASSIVE_B[@]}" -- "${ACTIVE_A[@]}"
 traffic "$NS_A" 10.99.0.2
 PING1=$SPAWN_PID
