@@ -66,7 +66,8 @@ step "2. -v and -vv on stderr; no line per packet; priorities for the journal"
 # does for a unit's stderr.
 LOG_J=$E2E_LOGS/squtun-journal-a.log
 : >"$LOG_J"
-spawn daemon squtun-journal-a "$NS_A" env JOURNAL_STREAM="$(stat -c '%d:%i' "$LOG_J")" "$SQUTUN" -f -v "${ARGS_A[@]}"
+spawn daemon squtun-journal-a "$NS_A" env JOURNAL_STREAM="$(stat -c '%d:%i' "$LOG_J")" "$SQUTUN" -f -v "${ARGS_A[@]}" \
+  --pidfile "$(pidfile_for journal-a)"
 PID_A=$SPAWN_PID
 start_daemon "$NS_B" -vv "${ARGS_B[@]}" --pidfile "$(pidfile_for b)"
 PID_B=$DAEMON_PID
