@@ -66,16 +66,11 @@ ControlSocket::ControlSocket(const std::string& path) : path_(path) {
   }
   if (listen(listener_.get(), 8) != 0)
     throw std::runtime_error("cannot listen on control socket " + path + ": " + std::strerror(errno));
-  struct stat st{};
-  if (stat(path.c_str(), &st) == 0) {
-    device_ = st.st_dev;
-    inode_ = st.st_ino;
-  }
+  identity_ = FileIdentity::at(path);
 }
 
 ControlSocket::~ControlSocket() {
-  struct stat st{};
-  if (stat(path_.c_str(), &st) == 0 && st.st_dev == device_ && st.st_ino == inode_) unlink(path_.c_str());
+  if (identity_) identity_->remove_if_still_at(path_);
 }
 
 void ControlSocket::give_to(uid_t uid, gid_t gid) {

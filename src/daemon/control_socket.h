@@ -2,9 +2,11 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 
 #include "base/fd.h"
+#include "daemon/file_identity.h"
 
 namespace squtun::daemon {
 
@@ -34,9 +36,7 @@ class ControlSocket {
  private:
   std::string path_;
   base::Fd listener_;
-  // Identifies our socket file, so we never remove one another daemon bound there since.
-  dev_t device_ = 0;
-  ino_t inode_ = 0;
+  std::optional<FileIdentity> identity_;
 };
 
 // The client side: connects to the socket at path and returns what the daemon says.

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,12 +9,14 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "daemon/file_identity.h"
+
 namespace squtun::daemon {
 namespace {
 
 struct KeptFile {
   std::string path;
-  struct stat identity{};
+  FileIdentity identity;
 };
 
 // A copy of the daemon that outlives it must not hold its TUN device, socket or terminal open.
@@ -28,10 +29,8 @@ void keep_only(int fd) {
 
 std::vector<KeptFile> identify(const std::vector<std::string>& paths) {
   std::vector<KeptFile> files;
-  for (const auto& path : paths) {
-    KeptFile file{path};
-    if (lstat(path.c_str(), &file.identity) == 0) files.push_back(file);
-  }
+  for (const auto& path : paths)
+    if (const auto identity = FileIdentity::at(path)) files.push_back({path, *identity});
   return files;
 }
 
@@ -41,12 +40,7 @@ std::vector<KeptFile> identify(const std::vector<std::string>& paths) {
   char byte = 0;
   while (read(pipe_fd, &byte, 1) < 0 && errno == EINTR) {
   }
-  for (const auto& file : files) {
-    struct stat now{};
-    if (lstat(file.path.c_str(), &now) == 0 && now.st_dev == file.identity.st_dev &&
-        now.st_ino == file.identity.st_ino)
-      unlink(file.path.c_str());
-  }
+  for (const auto& file : files) file.identity.remove_if_still_at(file.path);
   _exit(0);
 }
 

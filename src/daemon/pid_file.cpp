@@ -51,16 +51,11 @@ PidFile::PidFile(const std::string& path) : path_(path) {
   const std::string text = std::to_string(getpid()) + "\n";
   if (write(file.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
     throw std::runtime_error("cannot write pid file " + path + ": " + std::strerror(errno));
-  struct stat st{};
-  if (fstat(file.get(), &st) == 0) {
-    device_ = st.st_dev;
-    inode_ = st.st_ino;
-  }
+  identity_ = FileIdentity::at(path);
 }
 
 PidFile::~PidFile() {
-  struct stat st{};
-  if (lstat(path_.c_str(), &st) == 0 && st.st_dev == device_ && st.st_ino == inode_) unlink(path_.c_str());
+  if (identity_) identity_->remove_if_still_at(path_);
 }
 
 }  // namespace squtun::daemon

@@ -2,7 +2,10 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
+
+#include "daemon/file_identity.h"
 
 namespace squtun::daemon {
 
@@ -20,9 +23,7 @@ class PidFile {
 
  private:
   std::string path_;
-  // Identifies our file, so we never remove one another daemon wrote there since.
-  dev_t device_ = 0;
-  ino_t inode_ = 0;
+  std::optional<FileIdentity> identity_;
 };
 
 // Creates the default pid file directory (/var/run/squtun, root:tun, 01775) if missing
