@@ -28,7 +28,7 @@ Tunnel::OutboundSlot::OutboundSlot(std::size_t capacity)
     : batch(capacity, kSlotSize, net::DatagramBatch::Residency::OnFirstUse) {}
 
 Tunnel::InboundSlot::InboundSlot(std::size_t capacity)
-    : batch(capacity, net::DatagramBatch::kGroSlotSize),
+    : batch(capacity, kSlotSize),
       tickets(batch.max_count()),
       inner_sizes(batch.max_count()) {}
 

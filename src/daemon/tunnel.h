@@ -37,7 +37,11 @@ namespace squtun::daemon {
 class Tunnel {
  public:
   static constexpr std::size_t kBatchSize = 64;
-  static constexpr std::size_t kSlotSize = 65536;
+  // Each slot holds one UDP datagram: a GRO train inbound, one sealed packet outbound.
+  static constexpr std::size_t kSlotSize = net::DatagramBatch::kGroSlotSize;
+  static_assert(kSlotSize >= protocol::kDataOverhead + protocol::kMaxInnerPacket + 1,
+                "an outbound slot holds the largest inner packet, sealed, and the byte that "
+                "tells the reader a packet was too large");
   // Batches per direction with workers: one being read while the other is sealed or opened
   // and sent. A receiving batch is resident in full (a GRO train may fill each of its 64 KiB
   // slots), so with workers each has half the slots: two cost what one does without. A GRO
