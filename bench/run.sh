@@ -61,7 +61,8 @@ Usage: bash bench/run.sh [options]        (as root, on Debian 12)
   --build-dir DIR  Release build directory (default: build-bench in the repository)
   --against REV    also build the commit REV (any git revision) and measure its squtun, with
                    and without offloads, beside the current one: squtun@HASH; a ratio for
-                   every row, WORSE where the current tree is more than 5 % worse
+                   every row, WORSE where the current tree is more than 5 % worse (with
+                   "rounds overlap" where some round of each is as good as one of the other)
   --variant LABEL=ARGS  (repeatable) measure the current squtun once more with ARGS added to
                    both daemons' command lines, e.g. --variant noclamp=--no-clamp-mss:
                    squtun+LABEL, with its ratio to the plain squtun for every row
@@ -673,6 +674,35 @@ worse() {
     'BEGIN { exit !(b > 0 && (up ? v < b * (1 - p / 100) : v > b * (1 + p / 100))) }'
 }
 
+# rounds_apart FIGURE TUNNEL BASE — every round of TUNNEL is worse than every round of BASE:
+# their ranges do not overlap. A median worse by more than WORSE_PCT % whose rounds overlap is
+# within what the machine did between rounds.
+rounds_apart() {
+  local up=0
+  higher_is_better "$1" && up=1
+  awk -v a="${ROUND_VALUES[$2/$1]:-}" -v b="${ROUND_VALUES[$3/$1]:-}" -v up="$up" '
+    function range(list, r,   n, v, i, x, seen) {
+      n = split(list, v, " ")
+      for (i = 1; i <= n; i++) {
+        if (v[i] !~ /^[0-9]+(\.[0-9]+)?$/) continue
+        x = v[i] + 0
+        if (!seen || x < r["min"]) r["min"] = x
+        if (!seen || x > r["max"]) r["max"] = x
+        seen = 1
+      }
+      return seen
+    }
+    BEGIN {
+      if (!range(a, ra) || !range(b, rb)) exit 1
+      exit !(up ? ra["max"] < rb["min"] : ra["min"] > rb["max"])
+    }'
+}
+# worse_mark FIGURE TUNNEL BASE — WORSE, "WORSE, rounds overlap", or nothing
+worse_mark() {
+  worse "$1" "${R[$2/$1]:-}" "${R[$3/$1]:-}" || return 0
+  if rounds_apart "$1" "$2" "$3"; then echo WORSE; else echo "WORSE, rounds overlap"; fi
+}
+
 {
   printf '# squtun bench %s\thost %s\tkernel %s\t%s cores\t%s s per test, %s rounds%s\n' "$STAMP" "$(hostname)" \
     "$(uname -r)" "$(nproc)" "$SECS" "$ROUNDS" "$( ((QUICK)) && echo ' (--quick)')"
@@ -691,7 +721,7 @@ worse() {
       for x in "${values[@]}"; do rounds+=("$(fmt "$f" "$x")"); done
       printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$f" "${FIG_UNIT[$f]}" "$(fmt "$f" "$v")" \
         "$(ratio "$v" "${R[$REF/$f]:-}")" "$rv" "${base:--}" "$([[ -n $base ]] && ratio "$v" "${R[$base/$f]:-}" || echo -)" \
-        "$([[ -n $base ]] && worse "$f" "$v" "${R[$base/$f]:-}" && echo WORSE || true)" "${NOTE[$t]:-}" "${rounds[*]}"
+        "$([[ -n $base ]] && worse_mark "$f" "$t" "$base")" "${NOTE[$t]:-}" "${rounds[*]}"
     done
   done
   declare -A micro_unit=([seal_1420]=MB/s [open_1420]=MB/s [seal_64]=ns [open_64]=ns
@@ -733,16 +763,17 @@ for t in squtun squtun_nooff "${EXTRA_TUNNELS[@]}"; do
   base=${COMPARED_TO[$t]:-}
   [[ -n $base ]] || continue
   echo "${TITLE[$t]} against ${TITLE[$base]}: ratio = ${TITLE[$t]} / ${TITLE[$base]}; WORSE: more than $WORSE_PCT % worse" \
-    "(lower throughput; higher RTT, loss, CPU, RSS)"
+    "(lower throughput; higher RTT, loss, CPU, RSS)$( ((ROUNDS > 1)) && echo "; rounds overlap: some round of each side is as good as one of the other")"
   printf '%-22s %-7s %-27s %-27s %-7s\n' figure unit "${TITLE[$t]}" "${TITLE[$base]}" ratio
-  n=0
+  n=0 overlapping=0
   for f in "${FIGURES[@]}"; do
-    mark=""
-    worse "$f" "${R[$t/$f]:-}" "${R[$base/$f]:-}" && { mark=WORSE; n=$((n + 1)); }
+    mark=$(worse_mark "$f" "$t" "$base")
+    [[ -n $mark ]] && n=$((n + 1))
+    [[ $mark == *overlap* ]] && overlapping=$((overlapping + 1))
     printf '%-22s %-7s %-27s %-27s %-7s %s\n' "${FIG_TITLE[$f]}" "${FIG_UNIT[$f]}" "$(fmt "$f" "${R[$t/$f]:-n/a}")" \
       "$(fmt "$f" "${R[$base/$f]:-n/a}")" "$(xratio "${R[$t/$f]:-}" "${R[$base/$f]:-}")" "$mark"
   done
-  echo "  $n of ${#FIGURES[@]} rows WORSE"
+  echo "  $n of ${#FIGURES[@]} rows WORSE$( ((ROUNDS > 1 && n > 0)) && echo ", $overlapping of them with rounds that overlap")"
 done
 echo "notes:"
 for t in "${TUNNELS[@]}" "${EXTRA_TUNNELS[@]}"; do
