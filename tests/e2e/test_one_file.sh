@@ -72,7 +72,7 @@ expect_device() {
 # fragmented (an IPv4 header of 20 and ICMP 8 around the payload)
 pings_through() {
   ping_report "$1" "$2" 5
-  ip netns exec "$1" ping -n -q -c 3 -i 0.2 -W 2 -M do -s $(($3 - 28)) "$2" >/dev/null ||
+  ip netns exec "$1" ping -n -q -c 3 -i 0.2 -W 2 -M "do" -s $(($3 - 28)) "$2" >/dev/null ||
     die "a $3-byte packet with DF from $1 to $2 does not get through"
 }
 
@@ -80,7 +80,7 @@ step "start both ends from their files alone"
 ! link_exists "$NS_A" tun0 || die "tun0 exists in $NS_A before squtun made it"
 [[ -z $(ip -n "$NS_B" -o addr show dev tun0) ]] || die "B's tun0 has an address before squtun runs"
 start_daemon "$NS_B" -v --config "$E2E_TMP/b.conf" --pidfile "$PF_B"
-PID_B=$DAEMON_PID LOG_B=$DAEMON_LOG
+PID_B=$DAEMON_PID
 wait_for 10 udp_bound "$NS_B" "$PID_B" || die "B has no UDP socket 10 s after it started"
 start_daemon "$NS_A" -v --config "$E2E_TMP/a.conf" --pidfile "$PF_A"
 PID_A=$DAEMON_PID LOG_A=$DAEMON_LOG

@@ -67,10 +67,12 @@ expect_shown() {
 
 # where_lost — every place a datagram could have been dropped, for a failure message
 where_lost() {
+  # shellcheck disable=SC2034  # filled and read by name: snapshot and drops_line take a nameref
   local -A snap_a snap_b
   snapshot snap_a "$NS_A" "$PF_A"
   snapshot snap_b "$NS_B" "$PF_B"
-  local ns out="daemon drops A: $(drops_line snap_a) B: $(drops_line snap_b);"
+  local ns out
+  out="daemon drops A: $(drops_line snap_a) B: $(drops_line snap_b);"
   for ns in "$NS_A" "$NS_B"; do
     out+=" $ns tun0 tx_dropped $(link_stat "$ns" tun0 tx_dropped) rx_dropped $(link_stat "$ns" tun0 rx_dropped),"
     out+=" veth0 tx_dropped $(link_stat "$ns" veth0 tx_dropped) rx_dropped $(link_stat "$ns" veth0 rx_dropped),"
