@@ -28,7 +28,7 @@ stage "dependencies"
 install_deps build-essential cmake pkg-config libssl-dev libseccomp-dev libmnl-dev libgtest-dev googletest clang \
   iperf3 iproute2 iputils-ping socat uml-utilities net-tools faketime procps util-linux \
   passwd nftables conntrack systemd groff-base man-db ifupdown dpkg-dev tcpdump python3 ethtool \
-  lintian dpkg-repack python3-prometheus-client
+  lintian dpkg-repack python3-prometheus-client shellcheck
 install_deps "$(fuzzer_runtime_pkg)"
 
 stage "configure and build build/ (RelWithDebInfo, warnings are errors, -j$JOBS)"
