@@ -246,6 +246,10 @@ Options parse(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const bool has_value = i + 1 < argc;
+    if (arg == "-h" || arg == "--help") {
+      std::printf("usage: %s [--rounds R] [--seconds S] [--bytes N] [--no-openssl]\n", argv[0]);
+      std::exit(0);
+    }
     if (arg == "--no-openssl") {
       o.run_openssl = false;
     } else if (arg == "--rounds" && has_value) {

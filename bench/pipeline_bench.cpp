@@ -218,16 +218,24 @@ int main(int argc, char** argv) {
   double seconds = 1.0;
   int rounds = 3;
   std::size_t threads = std::max<long>(4, sysconf(_SC_NPROCESSORS_ONLN));
-  for (int i = 1; i + 1 < argc; i += 2) {
+  const auto usage = [&](FILE* to) {
+    std::fprintf(to, "usage: %s [--seconds S] [--rounds R] [--threads N]\n", argv[0]);
+  };
+  for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--seconds") {
+    if (flag == "-h" || flag == "--help") {
+      usage(stdout);
+      return 0;
+    }
+    const bool has_value = i + 1 < argc;
+    if (flag == "--seconds" && has_value) {
       seconds = std::clamp(std::atof(argv[i + 1]), 0.1, 60.0);
-    } else if (flag == "--rounds") {
+    } else if (flag == "--rounds" && has_value) {
       rounds = std::clamp(std::atoi(argv[i + 1]), 1, 99);
-    } else if (flag == "--threads") {
+    } else if (flag == "--threads" && has_value) {
       threads = std::clamp<std::size_t>(std::strtoul(argv[i + 1], nullptr, 10), 1, 64);
     } else {
-      std::fprintf(stderr, "usage: %s [--seconds S] [--rounds R] [--threads N]\n", argv[0]);
+      usage(stderr);
       return 2;
     }
   }
